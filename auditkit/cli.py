@@ -1,0 +1,128 @@
+"""The ``auditkit`` command line. Core commands: ``plugins`` and ``rerank``; plugins add the rest through
+``auditkit_register_commands``. Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .errors import AuditkitError
+
+FORMAT_OPTION = click.option("--format", "fmt", default="table", show_default=True,
+                             type=click.Choice(["table", "csv", "json", "markdown", "html"]),
+                             help="Output format.")
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                             help="Write to this file (atomically) instead of standard output.")
+FAIL_ON_OPTION = click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
+                              show_default=True, help="Exit 1 when a finding reaches this severity.")
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print, or write a file atomically (no partial output file on failure)."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    write_atomic(output, text.encode("utf-8"))
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".auditkit-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit_report(report, fmt: str, output: str | None, fail_on: str = "error") -> None:
+    """Render a Report and exit with its code (0, or 1 when a finding reaches ``fail_on``)."""
+    emit(report.render(fmt), output)
+    sys.exit(report.exit_code(fail_on))
+
+
+class AuditkitGroup(click.Group):
+    """Loads plugin subcommands lazily and turns AuditkitError into a clear message and exit code 2."""
+
+    _plugins_loaded = False
+
+    def _load(self):
+        if not self._plugins_loaded:
+            AuditkitGroup._plugins_loaded = True
+            from .registry import get_registry
+
+            get_registry().add_commands(self)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AuditkitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=AuditkitGroup)
+@click.version_option(package_name="auditkit")
+def cli():
+    """Audit benchmark leaderboards and the claims made with them.
+
+    \b
+    Examples:
+      auditkit rerank leaderboards/glue/glue-vote-and-rank-2021.csv --mean harmonic
+      auditkit plugins
+    """
+
+
+@cli.command("plugins")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def plugins_command(fmt):
+    """List plugins: distribution, version, what each provides, and its errors."""
+    import json
+
+    from .registry import get_registry
+
+    reg = get_registry()
+    reg.collect_all()
+    if not AuditkitGroup._plugins_loaded:
+        cli._load()
+    infos = sorted(reg.plugins.values(), key=lambda i: i.name)
+    if fmt == "json":
+        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        return
+    for info in infos:
+        status = "disabled" if info.disabled else ("ERROR" if info.errors else "ok")
+        click.echo(f"{info.name}  [{status}]  {info.distribution or '-'} {info.version or ''}  ({info.module})")
+        for kind, names in sorted(info.provides.items()):
+            click.echo(f"    {kind}: {', '.join(names)}")
+        if info.commands:
+            click.echo(f"    commands: {', '.join(info.commands)}")
+        for err in info.errors:
+            click.echo(f"    error: {err}")
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="auditkit", standalone_mode=True)
+    except AuditkitError as exc:  # raised outside a command's invoke (e.g. while loading)
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""The plugin manager: loads every plugin (first-party included) from the ``auditkit`` entry-point group.
+
+A plugin that fails to import, implements a misspelled hook, returns a wrong record or a duplicate name does not
+break the tool: the problem is kept on its :class:`PluginInfo` and shown by ``auditkit plugins``. Records are
+collected lazily, per kind, the first time a kind is asked for, with each plugin's hook called in isolation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, unknown_name
+from .records import NAME_PATTERN, RECORD_KINDS
+
+ENTRY_POINT_GROUP = "auditkit"
+DISABLE_ENV = "AUDITKIT_DISABLE_PLUGINS"
+
+
+@dataclass
+class PluginInfo:
+    """What ``auditkit plugins`` shows for one plugin."""
+
+    name: str
+    module: str = ""
+    distribution: str | None = None
+    version: str | None = None
+    provides: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    disabled: bool = False
+    commands: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.disabled
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "module": self.module, "distribution": self.distribution,
+                "version": self.version, "disabled": self.disabled, "provides": self.provides,
+                "commands": self.commands, "errors": self.errors}
+
+
+def disabled_names() -> set[str]:
+    return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+
+
+class Registry:
+    """Loads plugins and hands out their records by kind and name."""
+
+    def __init__(self, load_entry_points: bool = True):
+        self.pm = pluggy.PluginManager("auditkit")
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self._records: dict[str, dict[str, Any]] = {}
+        self._providers: dict[tuple[str, str], str] = {}
+        if load_entry_points:
+            self._load_entry_points()
+
+    # -- loading -------------------------------------------------------------------------------------------
+    def _load_entry_points(self) -> None:
+        from importlib.metadata import entry_points
+
+        off = disabled_names()
+        eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                     key=lambda ep: (ep.dist is None or ep.dist.name != "auditkit", ep.name))
+        for ep in eps:
+            dist = ep.dist
+            info = PluginInfo(name=ep.name, module=ep.value,
+                              distribution=dist.name if dist else None, version=dist.version if dist else None)
+            if ep.name in self.plugins:
+                info.errors.append(f"duplicate plugin name {ep.name!r}: already provided by "
+                                   f"{self.plugins[ep.name].distribution or self.plugins[ep.name].module}; ignored")
+                self.plugins[f"{ep.name} ({info.distribution})"] = info
+                continue
+            self.plugins[ep.name] = info
+            if ep.name in off:
+                info.disabled = True
+                continue
+            try:
+                obj = ep.load()
+            except Exception as exc:  # a broken plugin must not break the tool
+                info.errors.append(f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
+                continue
+            self._register(obj, info)
+        self._check_hook_names()
+
+    def register(self, obj: Any, name: str, *, distribution: str | None = None) -> PluginInfo:
+        """Register a plugin object (module or instance) by hand, e.g. from a test or a notebook."""
+        info = PluginInfo(name=name, module=getattr(obj, "__name__", type(obj).__name__), distribution=distribution)
+        self.plugins[name] = info
+        if name in disabled_names():
+            info.disabled = True
+            return info
+        self._register(obj, info)
+        self._check_hook_names()
+        self._records.clear()
+        self._providers.clear()
+        return info
+
+    def _register(self, obj: Any, info: PluginInfo) -> None:
+        try:
+            self.pm.register(obj, name=info.name)
+        except Exception as exc:  # pluggy refuses wrong signatures
+            info.errors.append(f"cannot register: {exc}")
+
+    def _check_hook_names(self) -> None:
+        """Catch ``auditkit_*`` hooks that match no specification (typos), then let pluggy confirm with check_pending."""
+        known = [n for n in dir(hookspecs) if n.startswith("auditkit_")]
+        for plugin_name, plugin in list(self.pm.list_name_plugin()):
+            for attr in dir(plugin):
+                if attr.startswith("auditkit_") and attr not in known:
+                    hint = difflib.get_close_matches(attr, known, n=1)
+                    msg = f"implements unknown hook {attr!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                    info = self.plugins.get(plugin_name)
+                    if info is not None and msg not in info.errors:
+                        info.errors.append(msg)
+                    if info is not None:
+                        self.pm.unregister(name=plugin_name)
+        self.pm.check_pending()
+
+    # -- records -------------------------------------------------------------------------------------------
+    def records(self, kind: str) -> dict[str, Any]:
+        """All valid records of ``kind`` ("readers", "recipes", ...), by name, first provider wins."""
+        if kind not in RECORD_KINDS:
+            raise unknown_name("record kind", kind, RECORD_KINDS)
+        if kind not in self._records:
+            self._records[kind] = self._collect(kind)
+        return self._records[kind]
+
+    def _collect(self, kind: str) -> dict[str, Any]:
+        record_type = RECORD_KINDS[kind]
+        hook = getattr(self.pm.hook, f"auditkit_register_{kind}")
+        found: dict[str, Any] = {}
+        # pluggy calls the last registered first; reverse for "first registered wins"
+        for impl in reversed(hook.get_hookimpls()):
+            info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+            try:
+                result = impl.function() or []
+            except Exception as exc:
+                info.errors.append(f"auditkit_register_{kind} raised {type(exc).__name__}: {exc}")
+                continue
+            for record in result:
+                problem = _record_problem(record, record_type)
+                if problem:
+                    info.errors.append(f"auditkit_register_{kind}: {problem}")
+                    continue
+                names = (record.name, *getattr(record, "aliases", ()))
+                clash = next((n for n in names if n in found), None)
+                if clash is not None:
+                    info.errors.append(f"duplicate {kind[:-1]} name {clash!r}: already registered by plugin "
+                                       f"{self._providers[(kind, clash)]!r}; this one (from {impl.plugin_name!r}) "
+                                       "is ignored")
+                    continue
+                for n in names:
+                    found[n] = record
+                    self._providers[(kind, n)] = impl.plugin_name
+                info.provides.setdefault(kind, []).append(record.name)
+        return found
+
+    def get(self, kind: str, name: str) -> Any:
+        """The record of ``kind`` called ``name`` or a UsageError listing every available name."""
+        recs = self.records(kind)
+        key = name.strip().lower()
+        if key in recs:
+            return recs[key]
+        raise unknown_name(kind[:-1], name, {r.name for r in recs.values()})
+
+    def provider(self, kind: str, name: str) -> str | None:
+        self.records(kind)
+        return self._providers.get((kind, name))
+
+    def add_commands(self, cli) -> None:
+        """Let every plugin add its subcommands; a plugin whose hook fails is marked, the others still load."""
+        for impl in reversed(self.pm.hook.auditkit_register_commands.get_hookimpls()):
+            info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+            before = set(cli.commands)
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:
+                info.errors.append(f"auditkit_register_commands raised {type(exc).__name__}: {exc}")
+            info.commands = sorted(set(cli.commands) - before)
+
+    def collect_all(self) -> None:
+        for kind in RECORD_KINDS:
+            self.records(kind)
+
+
+def _record_problem(record: Any, record_type: type) -> str | None:
+    if not isinstance(record, record_type):
+        return (f"returned {type(record).__name__} {record!r:.60}, expected an auditkit.{record_type.__name__} "
+                "record")
+    if not isinstance(record.name, str) or not NAME_PATTERN.match(record.name):
+        return (f"invalid name {record.name!r}: use lowercase letters, digits, '-', '_' or '.', starting with "
+                "a letter")
+    return None
+
+
+_REGISTRY: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loaded on first use."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry()
+    return _REGISTRY
+
+
+def reset_registry() -> None:
+    """Forget the loaded registry (tests, or after installing a plugin in a running notebook)."""
+    global _REGISTRY
+    _REGISTRY = None
+
+
+
+
+__all__ = ["Registry", "PluginInfo", "get_registry", "reset_registry", "PluginError"]
