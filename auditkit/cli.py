@@ -116,6 +116,52 @@ def plugins_command(fmt):
             click.echo(f"    error: {err}")
 
 
+def split_names(values) -> list[str]:
+    """``--tasks a,b --tasks c`` -> [a, b, c]."""
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+@cli.command("rerank")
+@click.argument("file")
+@click.option("--mean", "means", multiple=True, default=("arithmetic",), show_default=True,
+              help="Aggregator (repeat to compare side by side): arithmetic, geometric, harmonic, power, median, "
+                   "minimum, and any rule a plugin adds (see `auditkit plugins`).")
+@click.option("--p", type=float, default=None, help="Exponent of --mean power, e.g. --p -2.")
+@click.option("--benchmark", default=None, help="Recipe to use (glue, superglue, xtreme, ...); auto-detected.")
+@click.option("--tasks", multiple=True, help="Task set to use instead of the official one (comma-separated).")
+@click.option("--exclude", multiple=True, help="Tasks to leave out (comma-separated).")
+@click.option("--negatives", type=click.Choice(["refuse", "rescale", "exclude-task"]), default="refuse",
+              show_default=True, help="What geometric/harmonic/power means do with negative cells.")
+@click.option("--system-column", default=None, help="Column that names the systems (auto-detected).")
+@click.option("--input-format", default=None, help="Reader to use (csv, json, jsonl, parquet, markdown).")
+@click.option("--backend", default="numpy", show_default=True, help="Array backend: numpy or torch.")
+@click.option("--device", default="cpu", show_default=True, help="Device for the backend: cpu or cuda.")
+@FORMAT_OPTION
+@OUTPUT_OPTION
+def rerank_command(file, means, p, benchmark, tasks, exclude, negatives, system_column, input_format, backend,
+                   device, fmt, output):
+    """Re-aggregate a leaderboard FILE (or - for stdin) under one or more means and show how the ranking moves.
+
+    \b
+    Examples:
+      auditkit rerank leaderboards/glue/glue-vote-and-rank-2021.csv --mean harmonic
+      auditkit rerank leaderboards/superglue/superglue-benchbench-2023.csv --mean arithmetic --mean geometric
+      auditkit rerank glue.csv --mean geometric --tasks CoLA,SST-2,MRPC,STS-B,QQP,MNLI,QNLI,RTE,WNLI,AX \\
+          --negatives rescale --format json
+    """
+    from .rerank import rerank
+
+    means = split_names(means)
+    params = {m: {"p": p} for m in means if m == "power"}
+    if p is not None and "power" not in means:
+        raise click.UsageError("--p only applies to --mean power")
+    result = rerank(file, means, benchmark=benchmark, tasks=split_names(tasks), exclude=split_names(exclude),
+                    negatives=negatives, params=params, backend=backend, device=device,
+                    system_column=system_column, input_format=input_format,
+                    command=" ".join(["auditkit", *sys.argv[1:]]))
+    emit(result.render(fmt), output)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="auditkit", standalone_mode=True)

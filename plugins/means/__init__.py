@@ -1,1 +1,79 @@
-"""placeholder: replaced by the plugin's implementation."""
+"""Means as aggregators: arithmetic, geometric, harmonic, power (parameter ``p``), median and minimum.
+
+All take task weights (uniform unless the recipe weights tasks, as XTREME does) and work on any array-API
+namespace. Geometric, harmonic and negative-power means are defined for nonnegative values: a zero gives the limit 0
+(the pipeline reports it); negative values never reach them (the pipeline refuses or applies the chosen policy).
+Power mean M_p: p=1 arithmetic, p=0 geometric, p=-1 harmonic, p->-inf minimum; M_p is nondecreasing in p.
+"""
+
+from __future__ import annotations
+
+import auditkit
+from auditkit.records import Parameter
+
+
+def arithmetic(values, *, xp, weights):
+    return xp.sum(values * weights, axis=1)
+
+
+def geometric(values, *, xp, weights):
+    positive = values > 0
+    logs = xp.log(xp.where(positive, values, xp.ones_like(values)))
+    result = xp.exp(xp.sum(logs * weights, axis=1))
+    return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
+
+
+def harmonic(values, *, xp, weights):
+    positive = values > 0
+    inverse = weights / xp.where(positive, values, xp.ones_like(values))
+    result = 1.0 / xp.sum(inverse, axis=1)
+    return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
+
+
+def power(values, *, xp, weights, p):
+    """Weighted power mean, computed relative to each row's maximum for stability at large |p|."""
+    if p == 0:
+        return geometric(values, xp=xp, weights=weights)
+    top = xp.max(values, axis=1)
+    safe_top = xp.where(top > 0, top, xp.ones_like(top))
+    scaled = values / safe_top[:, None]
+    if p < 0:
+        positive = values > 0
+        terms = xp.where(positive, scaled, xp.ones_like(scaled)) ** p
+        result = safe_top * xp.sum(terms * weights, axis=1) ** (1.0 / p)
+        return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
+    return safe_top * xp.sum(scaled ** p * weights, axis=1) ** (1.0 / p)
+
+
+def median(values, *, xp, weights):
+    """The median of the task scores; with unequal weights, the lower weighted median."""
+    ordered = xp.sort(values, axis=1)
+    n = values.shape[1]
+    if bool(xp.all(weights == weights[0])):
+        lo, hi = (n - 1) // 2, n // 2
+        return (ordered[:, lo] + ordered[:, hi]) / 2
+    order = xp.argsort(values, axis=1)
+    w = xp.take(weights, xp.reshape(order, (-1,)), axis=0)
+    cum = xp.cumulative_sum(xp.reshape(w, order.shape), axis=1)
+    index = xp.sum(xp.astype(cum < 0.5 - 1e-12, xp.int64), axis=1)
+    return xp.take_along_axis(ordered, index[:, None], axis=1)[:, 0]
+
+
+def minimum(values, *, xp, weights):
+    return xp.min(values, axis=1)
+
+
+@auditkit.hookimpl
+def auditkit_register_aggregators():
+    return [
+        auditkit.Aggregator("arithmetic", arithmetic, "weighted arithmetic mean (the usual leaderboard score)",
+                            aliases=("am", "mean")),
+        auditkit.Aggregator("geometric", geometric, "weighted geometric mean; a zero task gives 0",
+                            domain="nonnegative", aliases=("gm",)),
+        auditkit.Aggregator("harmonic", harmonic, "weighted harmonic mean; a zero task gives 0",
+                            domain="nonnegative", aliases=("hm",)),
+        auditkit.Aggregator("power", power, "weighted power mean M_p (p=1 arithmetic, 0 geometric, -1 harmonic)",
+                            domain="nonnegative", params=(Parameter("p", None, "the exponent, e.g. --p -2"),)),
+        auditkit.Aggregator("median", median, "median task score (lower weighted median if weights differ)"),
+        auditkit.Aggregator("minimum", minimum, "worst task score", aliases=("min",)),
+    ]

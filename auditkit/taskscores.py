@@ -1,0 +1,272 @@
+"""Applying a recipe to a leaderboard: the systems x tasks matrix that aggregators consume.
+
+A task's score is the unweighted mean of its metrics (``93.9/91.8`` -> 92.85). Rows that cannot be scored keep a
+NaN row and a reason; nothing is dropped. Each task score carries the half-width of its displayed precision
+(``half_ulps``) for interval arithmetic in audits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ParseError, UsageError, unknown_name
+from .leaderboard import Leaderboard, normalize
+from .records import Recipe, TaskSpec
+
+RANK_COLUMN = re.compile(r"^(rank|#|position|pos|place)$")
+METADATA_COLUMN = re.compile(r"param|size|dimension|tokens|throughput|year|date|release|license|url|link|"
+                             r"mean[- ]rank|^t$|^type$")
+GENERIC_SCORE = (r"score", r"average", r"avg", r"mean", r"overall", r"meta-ave", r"mean win rate", r"average .*",
+                 r".* score", r"average_score", r"win")
+
+
+@dataclass
+class TaskScores:
+    """The systems x tasks matrix for one recipe and task set, with everything needed to explain it."""
+
+    leaderboard: Leaderboard
+    recipe: Recipe
+    tasks: list[str]
+    values: np.ndarray          # (n_systems, n_tasks) float64, NaN in unscorable rows
+    half_ulps: np.ndarray       # same shape: half a unit of the displayed precision
+    weights: np.ndarray         # (n_tasks,), sum 1
+    value_ranges: list[tuple[float, float]]
+    reference: np.ndarray       # (n_systems,) bool: human / reference rows
+    reasons: dict[int, str]     # row -> why it cannot be scored
+    published_score: np.ndarray  # (n_systems,) NaN where absent
+    published_half_ulp: np.ndarray
+    published_rank: np.ndarray  # (n_systems,) NaN where absent
+    published_column: str | None
+    components: dict[str, np.ndarray] = field(default_factory=dict)  # task -> (n, k) metric values
+    nan_zeroed: list[tuple[int, str]] = field(default_factory=list)  # (row, task) scored 0 for a NaN inside
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def systems(self) -> list[str]:
+        return self.leaderboard.systems
+
+    @property
+    def scorable(self) -> np.ndarray:
+        mask = np.ones(len(self.systems), bool)
+        mask[list(self.reasons)] = False
+        return mask
+
+    @property
+    def reduction(self) -> str:
+        multi = [f"{t}: mean of {'/'.join(self.recipe_task(t).metrics)}" for t in self.tasks
+                 if len(self.recipe_task(t).metrics) > 1]
+        text = "; ".join(multi) if multi else "one value per task"
+        if self.recipe.nan_in_composite == "zero":
+            text += "; a NaN inside a composite cell scores the task 0"
+        return text
+
+    def recipe_task(self, name: str) -> TaskSpec:
+        for t in self.recipe.tasks:
+            if t.name == name:
+                return t
+        return TaskSpec(name)
+
+
+def _published_column(lb: Leaderboard, recipe: Recipe) -> str | None:
+    patterns = recipe.published_score if not recipe.generic else (*recipe.published_score, *GENERIC_SCORE)
+    for pattern in patterns:
+        rx = re.compile(pattern, re.I)
+        for col in lb.columns:
+            if col != lb.system_column and rx.fullmatch(normalize(col)) and lb.is_numeric(col):
+                return col
+    return None
+
+
+def _rank_column(lb: Leaderboard) -> str | None:
+    for col in lb.columns:
+        if RANK_COLUMN.match(normalize(col)):
+            return col
+    return None
+
+
+def resolve_task(lb: Leaderboard, task: TaskSpec) -> list[tuple[str, int]] | None:
+    """Where each metric of ``task`` lives: a list of (column, component index), or None if absent."""
+    k = len(task.metrics)
+    if task.columns:
+        cols = [lb.find_column(c) for c in task.columns]
+        return None if None in cols else [(c, 0) for c in cols]
+    for name in (task.name, *task.aliases):
+        col = lb.find_column(name)
+        if col is not None:
+            return [(col, j) for j in range(k)]
+    if k > 1:
+        by_metric = {}
+        for col_name, metric in task.split.items():
+            col = lb.find_column(col_name)
+            if col is not None:
+                by_metric[metric] = col
+        for j, metric in enumerate(task.metrics):
+            if metric not in by_metric:
+                col = lb.find_column(f"{task.name}-{'abcdefgh'[j]}")
+                if col is not None and col not in by_metric.values():
+                    by_metric[metric] = col
+        if len(by_metric) == k:
+            return [(by_metric[m], 0) for m in task.metrics]
+    return None
+
+
+def generic_tasks(lb: Leaderboard, recipe: Recipe) -> tuple[list[TaskSpec], list[str]]:
+    """Every numeric column that is not the system, team, rank, published score or metadata; and the skipped ones."""
+    skip = {lb.system_column, lb.team_column, _rank_column(lb), _published_column(lb, recipe)}
+    tasks, skipped = [], []
+    for col in lb.numeric_columns():
+        if col in skip:
+            continue
+        if METADATA_COLUMN.search(normalize(col)):
+            skipped.append(col)
+            continue
+        pc = lb.parsed(col)
+        k = int(pc.n_components.max()) if len(pc.n_components) else 1
+        tasks.append(TaskSpec(col, metrics=tuple(f"m{j + 1}" for j in range(k)) if k > 1 else ("score",),
+                              value_range=(-np.inf, np.inf)))
+    return tasks, skipped
+
+
+def detect_recipe(lb: Leaderboard, recipes: dict[str, Recipe]) -> tuple[Recipe, list[str]]:
+    """The recipe whose official tasks all resolve, preferring one whose published score column exists and then
+    the one with more tasks; the generic recipe otherwise. Returns the recipe and notes."""
+    best, best_key, near = None, None, []
+    for recipe in {id(r): r for r in recipes.values()}.values():
+        if recipe.generic:
+            continue
+        found = [resolve_task(lb, t) is not None for t in recipe.official_tasks]
+        if all(found):
+            key = (_published_column(lb, recipe) is not None, len(found), recipe.name)
+            if best_key is None or key > best_key:
+                best, best_key = recipe, key
+        elif sum(found) >= max(3, len(found) - 2):
+            missing = [t.name for t, ok in zip(recipe.official_tasks, found) if not ok]
+            near.append(f"looks like {recipe.title} but lacks {', '.join(missing)}; used the generic recipe "
+                        f"(choose --benchmark {recipe.name} to see why it does not apply)")
+    if best is not None:
+        return best, []
+    generic = next((r for r in recipes.values() if r.generic), None)
+    if generic is None:
+        raise UsageError("no recipe matches these columns and no generic recipe is installed")
+    return generic, near
+
+
+def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
+                exclude: list[str] | None = None) -> TaskScores:
+    """Apply ``recipe`` to ``lb``. ``tasks`` replaces the official task set (recipe task names, diagnostics
+    included, or plain numeric columns); ``exclude`` removes tasks from it."""
+    notes: list[str] = []
+    if recipe.generic:
+        available, skipped = generic_tasks(lb, recipe)
+        if skipped:
+            notes.append(f"metadata columns not used as tasks: {', '.join(skipped)}")
+        official = list(available)
+    else:
+        available = list(recipe.tasks)
+        official = list(recipe.official_tasks)
+    by_name = {normalize(t.name): t for t in available}
+    if tasks:
+        chosen = []
+        for name in tasks:
+            t = by_name.get(normalize(name))
+            if t is None:
+                col = lb.find_column(name)
+                if col is None or not lb.is_numeric(col):
+                    raise unknown_name("task", name, [t.name for t in available] + lb.numeric_columns())
+                t = TaskSpec(col, value_range=(-np.inf, np.inf))
+            chosen.append(t)
+    else:
+        chosen = official
+    if exclude:
+        drop = {normalize(x) for x in exclude}
+        unknown = drop - {normalize(t.name) for t in chosen}
+        if unknown:
+            raise unknown_name("task to exclude", sorted(unknown)[0], [t.name for t in chosen])
+        chosen = [t for t in chosen if normalize(t.name) not in drop]
+    if not chosen:
+        raise UsageError(f"{lb.source}: no tasks left to aggregate")
+
+    n = len(lb)
+    values = np.full((n, len(chosen)), np.nan)
+    ulps = np.zeros((n, len(chosen)))
+    reasons: dict[int, str] = {}
+    components: dict[str, np.ndarray] = {}
+    nan_zeroed: list[tuple[int, str]] = []
+    for j, task in enumerate(chosen):
+        where = resolve_task(lb, task)
+        if where is None:
+            raise UsageError(f"{lb.source}: recipe {recipe.name!r} needs task {task.name!r} "
+                             f"(metrics {'/'.join(task.metrics)}), but no column provides it; columns are: "
+                             f"{', '.join(lb.columns)}")
+        comp, comp_ulp, missing, has_nan = _components(lb, task, where)
+        components[task.name] = comp
+        task_value = comp.mean(axis=1)
+        task_ulp = comp_ulp.mean(axis=1)
+        if recipe.nan_in_composite == "zero":
+            zero = has_nan & ~missing
+            task_value[zero] = 0.0
+            nan_zeroed += [(int(i), task.name) for i in np.flatnonzero(zero)]
+        else:
+            missing = missing | has_nan
+        values[:, j] = task_value
+        ulps[:, j] = task_ulp
+        for i in np.flatnonzero(missing):
+            reasons.setdefault(int(i), f"{task.name} is missing ({lb.raw[i][lb.columns.index(where[0][0])]!r})")
+    for i in reasons:
+        values[i, :] = np.nan
+    weights = np.array([t.weight for t in chosen], float)
+    weights = weights / weights.sum()
+
+    pattern = re.compile(recipe.reference, re.I) if recipe.reference else None
+    teams = lb.teams()
+    reference = np.array([bool(pattern and (pattern.search(s) or (tm and pattern.search(tm))))
+                          for s, tm in zip(lb.systems, teams)])
+    pub_col = _published_column(lb, recipe)
+    if pub_col is not None:
+        pc = lb.parsed(pub_col)
+        published, pub_ulp = pc.values[:, 0].copy(), pc.half_ulps[:, 0].copy()
+        published[pc.missing] = np.nan
+    else:
+        published, pub_ulp = np.full(n, np.nan), np.zeros(n)
+    rank_col = _rank_column(lb)
+    if rank_col is not None and not lb.parsed(rank_col).errors:
+        pr = lb.parsed(rank_col)
+        published_rank = np.where(pr.missing, np.nan, pr.values[:, 0])
+    else:
+        from .ranking import competition_rank
+
+        published_rank = competition_rank(published) if pub_col is not None else np.full(n, np.nan)
+    if nan_zeroed:
+        notes.append("NaN inside a composite cell scored the task 0: "
+                     + "; ".join(f"{lb.systems[i]} ({t})" for i, t in nan_zeroed))
+    return TaskScores(lb, recipe, [t.name for t in chosen], values, ulps, weights,
+                      [t.value_range for t in chosen], reference, reasons, published, pub_ulp, published_rank,
+                      pub_col, components, nan_zeroed, notes)
+
+
+def _components(lb: Leaderboard, task: TaskSpec, where: list[tuple[str, int]]):
+    """(values (n, k), half_ulps (n, k), missing (n,), has_nan (n,)) for one task; refuses a cell whose number of
+    components does not match the recipe, naming line, column and value."""
+    n, k = len(lb), len(where)
+    out, ulp = np.full((n, k), np.nan), np.zeros((n, k))
+    missing = np.zeros(n, bool)
+    for j, (col, comp) in enumerate(where):
+        pc = lb.numeric(col)
+        expected = k if len(set(c for c, _ in where)) == 1 else 1
+        bad = np.flatnonzero(~pc.missing & (pc.n_components != expected))
+        if bad.size:
+            i = int(bad[0])
+            shape = "/".join(task.metrics) if expected > 1 else "a single number"
+            raise ParseError(f"{task.name} cells hold {shape} for this recipe, this one holds "
+                             f"{pc.n_components[i]} value(s)", source=lb.source, line=lb.lines[i], column=col,
+                             value=lb.raw[i][lb.columns.index(col)],
+                             hint=f"system {lb.systems[i]!r}; check the column order or choose another recipe with "
+                                  "--benchmark")
+        out[:, j] = pc.values[:, comp]
+        ulp[:, j] = pc.half_ulps[:, comp]
+        missing |= pc.missing
+    has_nan = np.isnan(out).any(axis=1) & ~missing
+    return out, ulp, missing, has_nan
