@@ -62,7 +62,7 @@ XTREME = Recipe(
 XGLUE_UNDERSTANDING = Recipe(
     name="xglue-understanding", version="1.0", title="XGLUE understanding",
     tasks=tuple(T(n) for n in ("NER", "POS", "NC", "MLQA", "XNLI", "PAWS-X", "QADSM", "WPR", "QAM")),
-    published_score=(r"xglue-understanding score",), reference=r"human",
+    published_score=(r"xglue-understanding score", r"score"), reference=r"human",
     source="Liang et al., XGLUE (arXiv 2004.01401); leaderboard microsoft.github.io/XGLUE",
     description="Understanding Score = mean of tasks 1-9",
 )
@@ -70,14 +70,14 @@ XGLUE_UNDERSTANDING = Recipe(
 XGLUE_UNIQUE = Recipe(
     name="xglue-unique", version="1.0", title="XGLUE unique tasks",
     tasks=tuple(T(n) for n in ("NC", "QADSM", "WPR", "QAM")),
-    published_score=(r"xglue unique score",), reference=r"human",
+    published_score=(r"xglue unique score", r"score"), reference=r"human",
     source="XGLUE leaderboard page (unique-task sub-leaderboard)", description="Unique Score = mean of NC, QADSM, WPR, QAM",
 )
 
 XGLUE_GENERATION = Recipe(
     name="xglue-generation", version="1.0", title="XGLUE generation",
     tasks=(T("QG", value_range=(0.0, 100.0)), T("NTG", value_range=(0.0, 100.0))),
-    published_score=(r"xglue-generation score",), reference=r"human",
+    published_score=(r"xglue-generation score", r"score"), reference=r"human",
     source="XGLUE leaderboard page", description="Generation Score = mean of QG and NTG (BLEU-4 / ROUGE-L)",
 )
 
@@ -86,7 +86,7 @@ VALUE = Recipe(
     name="value", version="1.0", title="VALUE (video-and-language)",
     tasks=(T("TVR"), T("How2R"), T("YC2R"), T("VATEX-EN-R"), T("TVQA"), T("How2QA"), T("VIOLIN"), T("VLEP"),
            T("TVC", value_range=_CIDER), T("YC2C", value_range=_CIDER), T("VATEX-EN-C", value_range=_CIDER)),
-    published_score=(r"meta-ave",), reference=r"human",
+    published_score=(r"meta-ave", r"score"), reference=r"human",
     source="Li et al., VALUE, NeurIPS 2021 Datasets and Benchmarks; Meta-Ave checked on the vote_and_rank snapshot",
     description="Meta-Ave = plain mean of 11 tasks, mixing retrieval recall, QA accuracy and CIDEr (can exceed 100)",
 )
@@ -94,7 +94,7 @@ VALUE = Recipe(
 OPENLLM_V1 = Recipe(
     name="openllm-v1", version="1.0", title="Open LLM Leaderboard v1",
     tasks=tuple(T(n) for n in ("ARC", "HellaSwag", "MMLU", "TruthfulQA", "Winogrande", "GSM8K")),
-    published_score=(r"average",), reference=r"human",
+    published_score=(r"average", r"score"), reference=r"human",
     source="Hugging Face Open LLM Leaderboard v1; Average checked on 100/100 rows of the benchbench snapshot",
     description="Average = mean of 6 tasks",
 )
