@@ -28,10 +28,18 @@ def __getattr__(name):
         from . import leaderboard
 
         return getattr(leaderboard, name)
-    if name in {"rerank", "RerankResult", "task_scores", "TaskScores"}:
-        from . import rerank as _rerank
+    if name == "rerank":
+        import importlib
 
-        return getattr(_rerank, name)
+        return importlib.import_module("auditkit.rerank")  # a callable module: auditkit.rerank(path, "harmonic")
+    if name == "RerankResult":
+        import importlib
+
+        return importlib.import_module("auditkit.rerank").RerankResult
+    if name in {"task_scores", "TaskScores"}:
+        from . import taskscores
+
+        return getattr(taskscores, name)
     raise AttributeError(f"module 'auditkit' has no attribute {name!r}")
 
 

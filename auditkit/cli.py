@@ -130,7 +130,7 @@ def split_names(values) -> list[str]:
 @click.option("--benchmark", default=None, help="Recipe to use (glue, superglue, xtreme, ...); auto-detected.")
 @click.option("--tasks", multiple=True, help="Task set to use instead of the official one (comma-separated).")
 @click.option("--exclude", multiple=True, help="Tasks to leave out (comma-separated).")
-@click.option("--negatives", type=click.Choice(["refuse", "rescale", "exclude-task"]), default="refuse",
+@click.option("--negatives", type=click.Choice(["refuse", "rescale", "exclude-task", "exclude-row"]), default="refuse",
               show_default=True, help="What geometric/harmonic/power means do with negative cells.")
 @click.option("--system-column", default=None, help="Column that names the systems (auto-detected).")
 @click.option("--input-format", default=None, help="Reader to use (csv, json, jsonl, parquet, markdown).")

@@ -18,11 +18,12 @@ from .ranking import TIE_RULE, competition_rank, kendall_tau
 from .report import csv_text, format_value, html_page, html_table, jsonable, markdown_table, provenance, text_table
 from .taskscores import TaskScores, detect_recipe, task_scores
 
-NEGATIVE_POLICIES = ("refuse", "rescale", "exclude-task")
+NEGATIVE_POLICIES = ("refuse", "rescale", "exclude-task", "exclude-row")
 POLICY_TEXT = {
     "refuse": "negative cells refused (none present)",
     "rescale": "tasks with negative cells rescaled from their declared range [lo, hi] to [0, hi]",
     "exclude-task": "tasks with negative cells excluded",
+    "exclude-row": "rows with negative cells not scored (listed with the reason)",
 }
 
 
@@ -136,8 +137,18 @@ def apply_negative_policy(ts: TaskScores, policy: str, means: list[str]) -> tupl
             f"{ts.leaderboard.source}: {', '.join(needs)} mean is undefined for negative values: system "
             f"{ts.systems[i]!r}, task {ts.tasks[j]!r}, value {ts.values[i, j]:g} (line {ts.leaderboard.lines[i]}); "
             f"{int(neg.sum())} negative cell(s) in {', '.join(ts.tasks[k] for k in bad_tasks)}. Choose a policy: "
-            "--negatives rescale (map a correlation task from [-100, 100] to [0, 100]) or --negatives exclude-task, "
-            "or leave the task out with --exclude")
+            "--negatives rescale (map a correlation task from [-100, 100] to [0, 100]), --negatives exclude-task, "
+            "--negatives exclude-row, or leave the task out with --exclude")
+    if policy == "exclude-row":
+        reasons = dict(ts.reasons)
+        values = ts.values.copy()
+        rows = sorted(set(np.nonzero(neg)[0]))
+        for r in rows:
+            cols = [ts.tasks[k] for k in np.flatnonzero(neg[r])]
+            reasons[r] = f"negative value in {', '.join(cols)} (--negatives exclude-row)"
+            values[r, :] = np.nan
+        new = TaskScores(**{**ts.__dict__, "values": values, "reasons": reasons})
+        return new, f"exclude-row: {len(rows)} row(s) with negative cells not scored", notes
     if policy == "exclude-task":
         keep = [t for k, t in enumerate(ts.tasks) if k not in bad_tasks]
         if not keep:
@@ -381,3 +392,16 @@ def rerank(data, means=("arithmetic",), *, benchmark: str | None = None, tasks=N
                         command=command)
 
 
+
+
+class _CallableModule(type(os)):
+    """``auditkit.rerank`` is both this module and the function: ``auditkit.rerank(path, "harmonic")`` reads best
+    in a notebook, while plugins import helpers from ``auditkit.rerank``."""
+
+    def __call__(self, *args, **kwargs):
+        return rerank(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

@@ -195,12 +195,13 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
     reasons: dict[int, str] = {}
     components: dict[str, np.ndarray] = {}
     nan_zeroed: list[tuple[int, str]] = []
-    for j, task in enumerate(chosen):
-        where = resolve_task(lb, task)
-        if where is None:
-            raise UsageError(f"{lb.source}: recipe {recipe.name!r} needs task {task.name!r} "
-                             f"(metrics {'/'.join(task.metrics)}), but no column provides it; columns are: "
-                             f"{', '.join(lb.columns)}")
+    located = [resolve_task(lb, task) for task in chosen]
+    absent = [t for t, w in zip(chosen, located) if w is None]
+    if absent:
+        raise UsageError(f"{lb.source}: recipe {recipe.name!r} needs task(s) "
+                         f"{', '.join(f'{t.name} ({chr(47).join(t.metrics)})' for t in absent)}, but no column "
+                         f"provides them; columns are: {', '.join(lb.columns)}")
+    for j, (task, where) in enumerate(zip(chosen, located)):
         comp, comp_ulp, missing, has_nan = _components(lb, task, where)
         components[task.name] = comp
         task_value = comp.mean(axis=1)

@@ -31,18 +31,26 @@ def harmonic(values, *, xp, weights):
 
 
 def power(values, *, xp, weights, p):
-    """Weighted power mean, computed relative to each row's maximum for stability at large |p|."""
+    """Weighted power mean M_p = (sum w x^p)^(1/p), computed as top * exp(log1p(sum w expm1(p log(x/top))) / p).
+
+    Scaling by each row's maximum keeps large |p| finite; log1p/expm1 keep tiny |p| exact (the weights sum to 1),
+    so M_p tends to the geometric mean as p -> 0 instead of collapsing to 0 or 1.
+    """
     if p == 0:
         return geometric(values, xp=xp, weights=weights)
+    positive = values > 0
     top = xp.max(values, axis=1)
     safe_top = xp.where(top > 0, top, xp.ones_like(top))
-    scaled = values / safe_top[:, None]
+    ones = xp.ones_like(values)
+    logs = xp.log(xp.where(positive, values, ones) / safe_top[:, None])
+    terms = xp.where(positive, xp.expm1(p * logs), -ones if p > 0 else ones)
+    inner = xp.sum(terms * weights, axis=1)
+    vanishing = inner <= -1.0  # every weight on a zero cell (p > 0)
+    safe_inner = xp.where(vanishing, xp.zeros_like(inner), inner)
+    result = safe_top * xp.exp(xp.log1p(safe_inner) / p)
     if p < 0:
-        positive = values > 0
-        terms = xp.where(positive, scaled, xp.ones_like(scaled)) ** p
-        result = safe_top * xp.sum(terms * weights, axis=1) ** (1.0 / p)
         return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
-    return safe_top * xp.sum(scaled ** p * weights, axis=1) ** (1.0 / p)
+    return xp.where(vanishing, xp.zeros_like(result), result)
 
 
 def median(values, *, xp, weights):

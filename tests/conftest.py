@@ -1,0 +1,22 @@
+"""Shared fixtures: where the real raw leaderboards and the curated ones live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT.parent / "shared" / "leaderboards-raw"
+CURATED = ROOT / "leaderboards"
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    assert RAW.is_dir(), f"the raw leaderboards are expected beside the repository at {RAW}"
+    return RAW
+
+
+@pytest.fixture(scope="session")
+def curated_dir() -> Path:
+    return CURATED
