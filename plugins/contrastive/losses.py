@@ -157,7 +157,7 @@ def cached_gradient_accumulation(encoders, inputs: Sequence[torch.Tensor], loss_
     inputs = list(inputs)
     if not inputs:
         raise ValueError("inputs is empty")
-    if callable(encoders) and not isinstance(encoders, (list, tuple)):
+    if callable(encoders) and not isinstance(encoders, (list, tuple, torch.nn.ModuleList)):
         encoders = [encoders] * len(inputs)
     if len(encoders) != len(inputs):
         raise ValueError(f"got {len(encoders)} encoders for {len(inputs)} inputs")
