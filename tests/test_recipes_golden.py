@@ -124,3 +124,11 @@ def test_curated_cells_equal_the_raw_snapshot(curated_dir):
         import hashlib
 
         assert hashlib.sha256((ROOT.parent / entry["raw_file"]).read_bytes()).hexdigest() == entry["raw_sha256"]
+
+
+def test_reference_rows_are_the_human_baselines_only():
+    # "Anshuman Singh" submitted three GLUE rows; only the human baseline is a reference row
+    result = rerank(str(RAW / "vote_and_rank/leaderboards - GLUE.csv"), ["arithmetic"])
+    ts = result.task_scores
+    assert [s for s, r in zip(ts.systems, ts.reference) if r] == ["GLUE Human Baselines"]
+    assert any("Anshuman" in (t or "") for t in ts.leaderboard.teams())

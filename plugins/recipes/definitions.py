@@ -20,7 +20,7 @@ GLUE = Recipe(
         T("WNLI", ("Acc",)),
         T("AX", ("R3",), value_range=CORRELATION, diagnostic=True, description="diagnostic, not in the Score"),
     ),
-    published_score=("score",), reference=r"human", nan_in_composite="zero",
+    published_score=("score",), reference=r"\bhuman", nan_in_composite="zero",
     source="Wang et al., GLUE, ICLR 2019 (arXiv 1804.07461) s3.4; leaderboard Score verified on three snapshots",
     description="Score = unweighted mean of 9 tasks; pairs averaged; MNLI-m/mm averaged into one task; WNLI in; "
                 "AX out; a NaN inside a pair scores the task 0 (as the GLUE server did)",
@@ -41,7 +41,7 @@ SUPERGLUE = Recipe(
         T("AX-g", ("parity", "accuracy"), split={"AX-g-b": "parity", "AX-g-a": "accuracy"}, diagnostic=True,
           description="Winogender diagnostic: gender parity / accuracy"),
     ),
-    published_score=("score",), reference=r"human", nan_in_composite="zero",
+    published_score=("score",), reference=r"\bhuman", nan_in_composite="zero",
     source="Wang et al., SuperGLUE, NeurIPS 2019 (arXiv 1905.00537) s3.3",
     description="Score = unweighted mean of 8 tasks; CB, MultiRC, ReCoRD pairs averaged; AX-b and AX-g excluded",
 )
@@ -54,7 +54,7 @@ XTREME = Recipe(
         T("Question Answering", weight=3, description="XQuAD, MLQA, TyDiQA-GoldP"),
         T("Sentence Retrieval", weight=2, description="BUCC, Tatoeba"),
     ),
-    published_score=("score",), reference=r"human",
+    published_score=("score",), reference=r"\bhuman",
     source="Hu et al., XTREME, ICML 2020 (arXiv 2003.11080): Score is the mean over the 9 tasks",
     description="Score = mean over 9 tasks = category means weighted by their task counts (2, 2, 3, 2) / 9",
 )
@@ -62,7 +62,7 @@ XTREME = Recipe(
 XGLUE_UNDERSTANDING = Recipe(
     name="xglue-understanding", version="1.0", title="XGLUE understanding",
     tasks=tuple(T(n) for n in ("NER", "POS", "NC", "MLQA", "XNLI", "PAWS-X", "QADSM", "WPR", "QAM")),
-    published_score=(r"xglue-understanding score", r"score"), reference=r"human",
+    published_score=(r"xglue-understanding score", r"score"), reference=r"\bhuman",
     source="Liang et al., XGLUE (arXiv 2004.01401); leaderboard microsoft.github.io/XGLUE",
     description="Understanding Score = mean of tasks 1-9",
 )
@@ -70,14 +70,14 @@ XGLUE_UNDERSTANDING = Recipe(
 XGLUE_UNIQUE = Recipe(
     name="xglue-unique", version="1.0", title="XGLUE unique tasks",
     tasks=tuple(T(n) for n in ("NC", "QADSM", "WPR", "QAM")),
-    published_score=(r"xglue unique score", r"score"), reference=r"human",
+    published_score=(r"xglue unique score", r"score"), reference=r"\bhuman",
     source="XGLUE leaderboard page (unique-task sub-leaderboard)", description="Unique Score = mean of NC, QADSM, WPR, QAM",
 )
 
 XGLUE_GENERATION = Recipe(
     name="xglue-generation", version="1.0", title="XGLUE generation",
     tasks=(T("QG", value_range=(0.0, 100.0)), T("NTG", value_range=(0.0, 100.0))),
-    published_score=(r"xglue-generation score", r"score"), reference=r"human",
+    published_score=(r"xglue-generation score", r"score"), reference=r"\bhuman",
     source="XGLUE leaderboard page", description="Generation Score = mean of QG and NTG (BLEU-4 / ROUGE-L)",
 )
 
@@ -86,7 +86,7 @@ VALUE = Recipe(
     name="value", version="1.0", title="VALUE (video-and-language)",
     tasks=(T("TVR"), T("How2R"), T("YC2R"), T("VATEX-EN-R"), T("TVQA"), T("How2QA"), T("VIOLIN"), T("VLEP"),
            T("TVC", value_range=_CIDER), T("YC2C", value_range=_CIDER), T("VATEX-EN-C", value_range=_CIDER)),
-    published_score=(r"meta-ave", r"score"), reference=r"human",
+    published_score=(r"meta-ave", r"score"), reference=r"\bhuman",
     source="Li et al., VALUE, NeurIPS 2021 Datasets and Benchmarks; Meta-Ave checked on the vote_and_rank snapshot",
     description="Meta-Ave = plain mean of 11 tasks, mixing retrieval recall, QA accuracy and CIDEr (can exceed 100)",
 )
@@ -94,7 +94,7 @@ VALUE = Recipe(
 OPENLLM_V1 = Recipe(
     name="openllm-v1", version="1.0", title="Open LLM Leaderboard v1",
     tasks=tuple(T(n) for n in ("ARC", "HellaSwag", "MMLU", "TruthfulQA", "Winogrande", "GSM8K")),
-    published_score=(r"average", r"score"), reference=r"human",
+    published_score=(r"average", r"score"), reference=r"\bhuman",
     source="Hugging Face Open LLM Leaderboard v1; Average checked on 100/100 rows of the benchbench snapshot",
     description="Average = mean of 6 tasks",
 )
@@ -109,14 +109,14 @@ LIVEBENCH = Recipe(
         T("Language", aliases=("LB_Language", "LB_Language_Average")),
         T("IF", aliases=("LB_IF", "LB_IF_Average"), description="instruction following"),
     ),
-    published_score=(r"score", r"livebench \d+", r"overall"), reference=r"human",
+    published_score=(r"score", r"livebench \d+", r"overall"), reference=r"\bhuman",
     source="White et al., LiveBench (arXiv 2406.19314); overall = mean of 6 categories (checked on both snapshots)",
     description="overall = mean of 6 category averages",
 )
 
 GENERIC = Recipe(
     name="generic", version="1.0", title="generic (every numeric column is a task)",
-    tasks=(), published_score=(), reference=r"human", nan_in_composite="missing", scale=100.0,
+    tasks=(), published_score=(), reference=r"\bhuman", nan_in_composite="missing", scale=100.0,
     description="every numeric column except the system, team, rank, published score and metadata columns "
                 "(parameters, sizes, dates); choose explicitly with --tasks",
 )
