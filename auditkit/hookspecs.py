@@ -55,3 +55,11 @@ def auditkit_register_backends():
 def auditkit_register_commands(cli):
     """Add subcommands to the ``auditkit`` click group ``cli`` (``cli.add_command(...)``). Import heavy modules
     inside the command function, not at module level, so ``auditkit --help`` stays fast."""
+
+
+@hookspec(firstresult=True)
+def auditkit_make_check_context(data, benchmark, options):
+    """Return the context object that audit checks receive (``Check.run(context)``) for ``data`` (a path, DataFrame
+    or Leaderboard), recipe ``benchmark`` (None: auto-detect) and extra ``options`` (a dict); or None to let
+    another plugin answer. The first non-None result is used; the audit plugin provides it, and
+    :func:`auditkit.testing.make_context` uses it so a third-party check is tested against the real context."""

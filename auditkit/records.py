@@ -124,7 +124,8 @@ class Aggregator:
 class Check:
     """An audit check with a stable id (its ``name``).
 
-    ``run(context)`` receives an :class:`auditkit.audit_context.AuditContext`-like object and yields
+    ``run(context)`` receives the context built by the ``auditkit_make_check_context`` hook (the audit plugin's
+    AuditContext: leaderboard, recipe, task scores, claims, options) and yields
     :class:`auditkit.report.Finding` objects. ``needs_claims`` checks run only when a claims table is given.
     """
 

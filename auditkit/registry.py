@@ -121,6 +121,22 @@ class Registry:
                         info.errors.append(msg)
                     if info is not None:
                         self.pm.unregister(name=plugin_name)
+        # @hookimpl on a name that matches no spec (e.g. without the auditkit_ prefix): pluggy's check_pending()
+        # would raise and break every command; report it on the plugin and leave that plugin out instead
+        for hook_name in [n for n in vars(self.pm.hook) if not n.startswith("_")]:
+            caller = getattr(self.pm.hook, hook_name)
+            if caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if getattr(impl, "optionalhook", False):
+                    continue
+                hint = difflib.get_close_matches(f"auditkit_{hook_name}", known, n=1) or \
+                    difflib.get_close_matches(hook_name, known, n=1)
+                info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+                info.errors.append(f"marks {hook_name!r} with @auditkit.hookimpl, but auditkit has no such hook"
+                                   + (f"; did you mean {hint[0]!r}?" if hint else ""))
+                if self.pm.get_plugin(impl.plugin_name) is not None:
+                    self.pm.unregister(name=impl.plugin_name)
         self.pm.check_pending()
 
     # -- records -------------------------------------------------------------------------------------------
@@ -136,11 +152,17 @@ class Registry:
         record_type = RECORD_KINDS[kind]
         hook = getattr(self.pm.hook, f"auditkit_register_{kind}")
         found: dict[str, Any] = {}
-        # pluggy calls the last registered first; reverse for "first registered wins"
-        for impl in reversed(hook.get_hookimpls()):
+        # get_hookimpls() lists implementations in registration order (pluggy *calls* them in reverse):
+        # iterate as listed so the first registered plugin (first-party ones load first) wins a name
+        for impl in hook.get_hookimpls():
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
             try:
                 result = impl.function() or []
+                if isinstance(result, (str, bytes)) or hasattr(result, "name") or not hasattr(result, "__iter__"):
+                    info.errors.append(f"auditkit_register_{kind} returned {type(result).__name__} "
+                                       f"{result!r:.60}; return a list of auditkit.{record_type.__name__} records")
+                    continue
+                result = list(result)  # a generator that raises part-way is caught here too
             except Exception as exc:
                 info.errors.append(f"auditkit_register_{kind} raised {type(exc).__name__}: {exc}")
                 continue
@@ -176,14 +198,22 @@ class Registry:
 
     def add_commands(self, cli) -> None:
         """Let every plugin add its subcommands; a plugin whose hook fails is marked, the others still load."""
-        for impl in reversed(self.pm.hook.auditkit_register_commands.get_hookimpls()):
+        owners = getattr(cli, "_auditkit_command_owners", {name: "auditkit (core)" for name in cli.commands})
+        for impl in self.pm.hook.auditkit_register_commands.get_hookimpls():
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
-            before = set(cli.commands)
+            before = dict(cli.commands)
             try:
                 impl.function(cli=cli)
             except Exception as exc:
                 info.errors.append(f"auditkit_register_commands raised {type(exc).__name__}: {exc}")
-            info.commands = sorted(set(cli.commands) - before)
+            for name, cmd in list(cli.commands.items()):
+                if name in before and before[name] is not cmd:
+                    cli.commands[name] = before[name]  # keep the first provider's command
+                    info.errors.append(f"duplicate command name {name!r}: already provided by {owners[name]}; "
+                                       f"this one (from {impl.plugin_name!r}) is ignored")
+            info.commands = sorted(set(cli.commands) - set(before))
+            owners.update({name: f"plugin {impl.plugin_name!r}" for name in info.commands})
+        cli._auditkit_command_owners = owners
 
     def collect_all(self) -> None:
         for kind in RECORD_KINDS:

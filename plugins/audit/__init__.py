@@ -58,6 +58,13 @@ def auditkit_register_checks():
 
 
 @auditkit.hookimpl
+def auditkit_make_check_context(data, benchmark, options):
+    from .context import build_context
+
+    return build_context(data, benchmark=benchmark, **(options or {}))
+
+
+@auditkit.hookimpl
 def auditkit_register_commands(cli):
     from .command import audit_command, diff_command
 

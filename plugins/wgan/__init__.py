@@ -77,6 +77,9 @@ def wgan_group():
               help="Steps of the adversarial search for a larger ratio (0 turns it off).")
 @click.option("--max-samples", type=int, default=4096, show_default=True,
               help="Use at most this many points per sample (seeded subsample; exact W1 is O(n³)).")
+@click.option("--w1-method", type=click.Choice(["auto", "assignment", "emd", "1d"]), default="auto",
+              show_default=True, help="Exact W1 solver: auto = 1-D closed form, linear_sum_assignment for equal "
+                                      "sizes, POT ot.emd2 otherwise.")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:i].")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -84,7 +87,7 @@ def wgan_group():
 @OUTPUT_OPTION
 @FAIL_ON_OPTION
 def evaluate_command(critic_spec, weights, real_path, fake_path, normalization, eps, k, lipschitz, tol, n_pairs,
-                     adv_steps, max_samples, device, dtype, seed, fmt, output, fail_on):
+                     adv_steps, max_samples, w1_method, device, dtype, seed, fmt, output, fail_on):
     """Compare a critic's Kantorovich-Rubinstein estimate with the exact W1 between the same samples.
 
     Reports critic_w1, exact_w1, their gap and ratio, the real-split W1 baseline, gradient norms on real, fake
@@ -105,10 +108,10 @@ def evaluate_command(critic_spec, weights, real_path, fake_path, normalization, 
     if weights_sha:
         inputs["weights"] = weights_sha
     prov = provenance(inputs=inputs, critic=critic_spec, normalization=normalization, seed=seed, device=device,
-                      dtype=dtype)
+                      dtype=dtype, w1_method=w1_method)
     report = evaluate_critic(critic, real, fake, normalization=normalization, eps=eps, k=k, lipschitz=lipschitz,
                              tol=tol, n_pairs=n_pairs, adv_steps=adv_steps, max_samples=max_samples, seed=seed,
-                             device=device, dtype=dtype, provenance=prov)
+                             device=device, dtype=dtype, w1_method=w1_method, provenance=prov)
     emit_report(report, fmt, output, fail_on)
 
 
@@ -121,12 +124,14 @@ def evaluate_command(critic_spec, weights, real_path, fake_path, normalization, 
 @click.option("--methods", default="gn,gran,gp", show_default=True,
               help="Comma-separated: gn, gran, gp (WGAN-GP, λ = 10).")
 @click.option("--steps", type=int, default=None, help="Generator steps (default 1500, quick 120).")
+@click.option("--loss", type=click.Choice(["wasserstein", "hinge"]), default="wasserstein", show_default=True,
+              help="Loss on the (normalised) critic; the generator maximises mean f̂(fake) either way.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-plots", is_flag=True, help="Skip the plots (no matplotlib needed).")
 @FORMAT_OPTION
 @OUTPUT_OPTION
 @FAIL_ON_OPTION
-def study_command(quick, out_dir, datasets, methods, steps, seed, no_plots, fmt, output, fail_on):
+def study_command(quick, out_dir, datasets, methods, steps, loss, seed, no_plots, fmt, output, fail_on):
     """Train WGANs with GN, GraN and gradient penalty and track the critic's estimate against exact minibatch W1.
 
     Seeded and CPU-only; --quick is the reduced form used in CI.
@@ -137,5 +142,6 @@ def study_command(quick, out_dir, datasets, methods, steps, seed, no_plots, fmt,
 
     report = run_study(datasets=[d.strip() for d in datasets.split(",") if d.strip()],
                        methods=[m.strip() for m in methods.split(",") if m.strip()],
-                       quick=quick, steps=steps, seed=seed, out_dir=out_dir, plots=not no_plots)
+                       quick=quick, steps=steps, seed=seed, out_dir=out_dir, plots=not no_plots,
+                       loss=loss)
     emit_report(report, fmt, output, fail_on)

@@ -121,7 +121,7 @@ class GradientNormalizedCritic(torch.nn.Module):
 
 
 def hooked_generator_loss(critic: Callable, x: torch.Tensor, loss_fn: Callable[[torch.Tensor], torch.Tensor],
-                          normalization: str = "gn", eps: float | None = None, k: float = 1.0):
+                          normalization: str = "gn", eps: float | None = None, k: float = 1.0, gain: float = 1.0):
     """The Faster-GN fast path for the generator step: no double-backward graph.
 
     Returns ``(surrogate, f)``. Call ``surrogate.backward()``: a hook on ``x`` replaces the incoming gradient
@@ -133,7 +133,13 @@ def hooked_generator_loss(critic: Callable, x: torch.Tensor, loss_fn: Callable[[
     equals the double-backprop gradient exactly only when the Hessian of f in x is 0 (ReLU/LeakyReLU critics
     without smooth layers). The gradients this leaves on the critic's own parameters are those of ``f.mean()``:
     use the fast path for the generator step only (critic parameters frozen or their gradients discarded).
+
+    ``gain`` (e.g. 1/accumulation steps) scales the surrogate to ``gain·f.mean()`` and the resulting gradient by the
+    same factor. Pass it here instead of multiplying the surrogate afterwards: the hook reads ‖∇f‖ from the incoming
+    gradient, so an outside scale would silently change g and hence f̂.
     """
+    if not gain > 0:
+        raise UsageError(f"gain must be positive, got {gain}")
     check_normalization(normalization)
     if normalization == "none":
         raise UsageError("the gradient-hook fast path is for normalization 'gn' or 'gran', not 'none'")
@@ -148,7 +154,7 @@ def hooked_generator_loss(critic: Callable, x: torch.Tensor, loss_fn: Callable[[
 
     def hook(grad):
         with torch.no_grad():
-            g = flat_norm(grad) * batch  # undo the 1/B of f.mean()
+            g = flat_norm(grad) * (batch / gain)  # undo the 1/B of f.mean() and the gain
         with torch.enable_grad():
             f_hat = normalize_values(f_det, g, normalization, eps, k).detach().requires_grad_(True)
             (dl_dfhat,) = torch.autograd.grad(loss_fn(f_hat), f_hat)
@@ -162,7 +168,7 @@ def hooked_generator_loss(critic: Callable, x: torch.Tensor, loss_fn: Callable[[
         return grad * factor
 
     handle = x.register_hook(hook)
-    return f.mean(), f
+    return f.mean() * gain, f
 
 
 def input_gradient_double_backprop(critic, x, loss_fn, normalization="gn", eps=None, k=1.0) -> torch.Tensor:

@@ -211,7 +211,9 @@ def evaluate_critic(critic, real, fake, *, normalization: str = "none", eps: flo
     real, fake = _subsample(real, max_samples, rng), _subsample(fake, max_samples, rng)
     tdtype = getattr(torch, dtype)
     if isinstance(critic, torch.nn.Module):
-        critic = critic.to(device=device, dtype=tdtype)
+        import copy
+
+        critic = copy.deepcopy(critic).to(device=device, dtype=tdtype).eval()  # never mutate the caller's module
     xr = torch.as_tensor(real, dtype=tdtype, device=device)
     xf = torch.as_tensor(fake, dtype=tdtype, device=device)
     kw = dict(normalization=normalization, eps=eps, k=k)

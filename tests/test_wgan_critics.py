@@ -1,0 +1,197 @@
+"""GN / GraN critic wrappers and the gradient-hook fast path (auditkit_plugins.wgan.critics).
+
+Golden values: ../shared/reference/techniques.md §1.1 and §1.6 [C], recomputed by hand here: for f(x) = (3,4)·x,
+‖∇f‖ = 5, so GN f̂ = f/(5 + |f|) and ‖∇f̂‖ = 5·5/(5 + |f|)² (closed form for piecewise-linear f, §1.1).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import torch
+
+from auditkit.errors import UsageError
+from auditkit_plugins.wgan import critics as C
+
+D64 = torch.float64
+
+
+def linear_critic(w=(3.0, 4.0), bias=0.0):
+    lin = torch.nn.Linear(len(w), 1, bias=True).to(D64)
+    with torch.no_grad():
+        lin.weight[:] = torch.tensor([w], dtype=D64)
+        lin.bias.fill_(bias)
+    return lin
+
+
+def relu_mlp(d=5, h=32, seed=0, act=torch.nn.ReLU):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(d, h), act(), torch.nn.Linear(h, h), torch.nn.LeakyReLU(0.2),
+                               torch.nn.Linear(h, 1)).to(D64)
+
+
+POINTS = torch.tensor([[1.0, 1.0], [0.0, 0.0], [-2.0, 1.0]], dtype=D64)
+
+
+def test_gn_linear_toy_values():
+    # techniques.md §1.6: f̂(1,1) = 7/12, ‖∇f̂‖ = 25/144; (0,0): 0 and 1; (−2,1): −2/7 and 25/49
+    v = C.values_and_grad_norms(linear_critic(), POINTS, "gn")
+    assert v["f_hat"].tolist() == pytest.approx([7 / 12, 0.0, -2 / 7], abs=1e-15)
+    assert v["grad_f_hat"].tolist() == pytest.approx([25 / 144, 1.0, 25 / 49], abs=1e-15)
+    assert v["grad_f"].tolist() == pytest.approx([5.0, 5.0, 5.0])
+
+
+def test_gran_linear_toy_values():
+    # techniques.md §1.1: GraN with ε → 0 gives f/‖∇f‖ = 1.4, 0, −0.4
+    v = C.values_and_grad_norms(linear_critic(), POINTS, "gran", eps=0.0)
+    assert v["f_hat"].tolist() == pytest.approx([1.4, 0.0, -0.4], abs=1e-15)
+    assert v["grad_f_hat"].tolist() == pytest.approx([1.0, 1.0, 1.0], abs=1e-15)
+    # default ε = 1e-4: f·5/(25 + 1e-4); k scales linearly
+    d = C.values_and_grad_norms(linear_critic(), POINTS, "gran")["f_hat"]
+    assert d[0].item() == pytest.approx(35 / (25 + 1e-4), abs=1e-15)
+    k3 = C.values_and_grad_norms(linear_critic(), POINTS, "gran", eps=0.0, k=3.0)["f_hat"]
+    assert k3.tolist() == pytest.approx([4.2, 0.0, -1.2], abs=1e-14)
+
+
+def test_module_wrapper_matches_function():
+    crit = C.GradientNormalizedCritic(linear_critic(), "gn")
+    out = crit(POINTS.clone().requires_grad_(True))
+    assert out.tolist() == pytest.approx([7 / 12, 0.0, -2 / 7], abs=1e-15)
+    assert "normalization='gn'" in repr(crit)
+    with pytest.raises(UsageError, match="choose one of"):
+        C.GradientNormalizedCritic(linear_critic(), "spectral")
+
+
+def test_gn_properties_on_relu_mlp():
+    net = relu_mlp()
+    x = 3 * torch.randn(256, 5, dtype=D64)
+    v = C.values_and_grad_norms(net, x, "gn")
+    assert float(v["f_hat"].abs().max()) < 1.0
+    assert float(v["grad_f_hat"].max()) <= 1.0 + 1e-12
+    # closed form for piecewise-linear f: ‖∇f̂‖ = g²/(g+|f|)²  (techniques.md §1.1)
+    closed = v["grad_f"] ** 2 / (v["grad_f"] + v["f"].abs()) ** 2
+    assert torch.allclose(v["grad_f_hat"], closed, atol=1e-14)
+    # scale invariance f → 1000 f, and no shift invariance f → f + 5
+    scaled = torch.nn.Sequential(net, torch.nn.Linear(1, 1).to(D64))
+    with torch.no_grad():
+        scaled[1].weight.fill_(1000.0)
+        scaled[1].bias.fill_(0.0)
+    assert torch.allclose(C.critic_values(scaled, x, "gn"), v["f_hat"], atol=1e-14)
+    with torch.no_grad():
+        scaled[1].weight.fill_(1.0)
+        scaled[1].bias.fill_(5.0)
+    assert float((C.critic_values(scaled, x, "gn") - v["f_hat"]).abs().max()) > 0.1
+
+
+def test_zero_output_zero_gradient_is_finite():
+    dead = linear_critic((0.0, 0.0))
+    v = C.values_and_grad_norms(dead, POINTS, "gn")
+    assert torch.isfinite(v["f_hat"]).all() and v["f_hat"].abs().max() == 0
+    assert torch.isfinite(C.values_and_grad_norms(dead, POINTS, "gran", eps=0.0)["f_hat"]).all()
+
+
+@pytest.mark.parametrize("normalization", ["gn", "gran"])
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_hook_fast_path_equals_double_backprop(normalization, batch):
+    net = relu_mlp(seed=batch)
+    x = 2 * torch.randn(batch, 5, dtype=D64)
+    losses = [lambda fh: -fh.mean(), lambda fh: torch.nn.functional.softplus(-fh).mean(),
+              lambda fh: (fh ** 2).sum()]
+    for loss in losses:
+        a = C.input_gradient_double_backprop(net, x, loss, normalization)
+        b = C.input_gradient_hook(net, x, loss, normalization)
+        assert torch.allclose(a, b, atol=1e-13, rtol=1e-12)
+        assert float(a.abs().max()) > 0
+
+
+def test_hook_fast_path_generator_parameter_gradients():
+    # the use case: the generator step. G's parameter gradients must agree between the two paths.
+    torch.manual_seed(1)
+    G = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 5)).to(D64)
+    D = relu_mlp(seed=2)
+    for p in D.parameters():
+        p.requires_grad_(False)
+    z = torch.randn(32, 3, dtype=D64)
+    loss_fn = lambda fh: -fh.mean()  # noqa: E731
+    G.zero_grad()
+    f_hat, _, _ = C.normalized_critic(D, G(z), "gn")
+    loss_fn(f_hat).backward()
+    ref = [p.grad.clone() for p in G.parameters()]
+    G.zero_grad()
+    surrogate, _ = C.hooked_generator_loss(D, G(z), loss_fn, "gn")
+    surrogate.backward()
+    for r, p in zip(ref, G.parameters()):
+        assert torch.allclose(r, p.grad, atol=1e-14)
+
+
+def test_hook_gain_for_gradient_accumulation():
+    net = relu_mlp(seed=3)
+    x = torch.randn(8, 5, dtype=D64)
+    loss = lambda fh: -fh.mean()  # noqa: E731
+    ref = C.input_gradient_double_backprop(net, x, loss, "gn")
+    xx = x.clone().requires_grad_(True)
+    surrogate, _ = C.hooked_generator_loss(net, xx, loss, "gn", gain=0.25)
+    (grad,) = torch.autograd.grad(surrogate, xx)
+    assert torch.allclose(grad, 0.25 * ref, atol=1e-14)
+    # scaling the surrogate from outside instead would change the recovered ‖∇f‖ (the pitfall gain avoids)
+    xx = x.clone().requires_grad_(True)
+    surrogate, _ = C.hooked_generator_loss(net, xx, loss, "gn")
+    (bad,) = torch.autograd.grad(0.25 * surrogate, xx)
+    assert not torch.allclose(bad, 0.25 * ref, atol=1e-6)
+
+
+def test_fast_path_detects_smooth_critic():
+    x = torch.randn(16, 5, dtype=D64)
+    assert C.fast_path_discrepancy(relu_mlp(), x, "gn") < 1e-12
+    assert C.fast_path_discrepancy(relu_mlp(act=torch.nn.Tanh), x, "gn") > 1e-3
+
+
+def test_hook_needs_grad_and_normalization():
+    with pytest.raises(UsageError, match="requires grad"):
+        C.hooked_generator_loss(relu_mlp(), torch.randn(4, 5, dtype=D64), lambda f: f.mean())
+    with pytest.raises(UsageError, match="not 'none'"):
+        C.hooked_generator_loss(relu_mlp(), torch.randn(4, 5, dtype=D64, requires_grad=True),
+                                lambda f: f.mean(), "none")
+
+
+def test_critic_output_shape_checked():
+    from auditkit.errors import InputError
+
+    with pytest.raises(InputError, match="one score per sample"):
+        C.critic_output(torch.nn.Linear(2, 3).to(D64), POINTS)
+
+
+def test_adversarial_search_never_below_start_and_respects_gn_bound():
+    net = relu_mlp()
+    x0, y0 = 3 * torch.randn(16, 5, dtype=D64), 3 * torch.randn(16, 5, dtype=D64)
+    start = ((C.critic_values(net, x0, "gn") - C.critic_values(net, y0, "gn")).abs() / C.flat_norm(x0 - y0)).max()
+    res = C.adversarial_lipschitz(net, x0, y0, "gn", steps=30)
+    assert res["max"] >= float(start) - 1e-15
+    # GN f̂ jumps where ‖∇f‖ jumps between linear regions (Su 8757), so no bound ≤ 1 is asserted; only finiteness
+    assert res["max"] < float("inf") and res["min_dist"] > 0
+    # identical pairs are skipped, not divided by zero
+    assert C.adversarial_lipschitz(net, x0, x0.clone(), "gn", steps=3)["max"] is None
+
+
+def test_cpu_float32_close_to_float64():
+    net = relu_mlp()
+    x = torch.randn(64, 5, dtype=D64)
+    v64 = C.values_and_grad_norms(net, x, "gn")
+    v32 = C.values_and_grad_norms(net.float(), x.float(), "gn")
+    assert torch.allclose(v32["f_hat"].double(), v64["f_hat"], atol=1e-5)
+    assert torch.allclose(v32["grad_f_hat"].double(), v64["grad_f_hat"], atol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("normalization", ["gn", "gran"])
+def test_cuda_parity(normalization):
+    net = relu_mlp()
+    x = torch.randn(128, 5, dtype=D64)
+    cpu = C.values_and_grad_norms(net, x, normalization)
+    gpu = C.values_and_grad_norms(net.cuda(), x.cuda(), normalization)
+    for key in cpu:
+        assert torch.allclose(cpu[key], gpu[key].cpu(), atol=1e-12)
+    a = C.input_gradient_hook(net, x.cuda(), lambda f: -f.mean(), normalization).cpu()
+    b = C.input_gradient_double_backprop(net.cpu(), x, lambda f: -f.mean(), normalization)
+    assert torch.allclose(a, b, atol=1e-12)
