@@ -75,17 +75,20 @@ def scores_for(ts: TaskScores, mean: str, params: dict[str, Any] | None = None, 
 
 
 def _place(joint: np.ndarray, system_scores: np.ndarray) -> float:
-    """Map a reference row's score from a joint run onto the systems-only scale by its position among them."""
+    """Place a reference row, scored in a joint run with the systems, at the same position among the systems-only
+    scores: k systems above it in the joint run -> just below the k-th best system; a tie stays a tie."""
     ref, others = joint[-1], joint[:-1]
-    above = others > ref
-    below = others < ref
-    if not above.any():
-        return float(system_scores.max() + abs(ref - others.max()) + 1e-9)
-    if not below.any():
-        return float(system_scores.min() - abs(others.min() - ref) - 1e-9)
-    lo = system_scores[above].min()
-    hi = system_scores[below].max()
-    return float((lo + hi) / 2) if lo != hi else float(lo)
+    above = int((others > ref).sum())
+    tied = bool((others == ref).any())
+    ordered = np.sort(system_scores)[::-1]
+    if above == 0 and not tied:
+        return float(ordered[0] + abs(ref - others.max()) + 1e-9)
+    if above >= ordered.size:
+        return float(ordered[-1] - abs(others.min() - ref) - 1e-9)
+    if tied:
+        return float(ordered[above])
+    lo, hi = ordered[above - 1], ordered[above]
+    return float((lo + hi) / 2) if lo != hi else float(hi)
 
 
 def _check_params(agg, params: dict[str, Any]) -> dict[str, Any]:

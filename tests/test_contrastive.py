@@ -424,7 +424,7 @@ def test_cli_positives_file_and_formats(tmp_path):
 
 
 @pytest.mark.parametrize("setup,args,message", [
-    ("txt", ["{d}/s.txt"], "unsupported file type '.txt'"),
+    ("json", ["{d}/s.json"], "unsupported file type '.json'"),
     ("rect", ["{d}/r.npy"], "not square"),
     ("rect", ["{d}/r.npy", "--positive-index", "7"], "outside the 5 columns"),
     ("rect", ["{d}/r.npy", "--positives", "{d}/badpos.npy"], "positive index 9 at row 1"),
@@ -437,7 +437,7 @@ def test_cli_positives_file_and_formats(tmp_path):
 ])
 def test_cli_bad_input_exit_2(tmp_path, setup, args, message):
     d = tmp_path
-    (d / "s.txt").write_text("1 2\n3 4\n")
+    (d / "s.json").write_text("[[1, 2], [3, 4]]\n")
     np.save(d / "r.npy", np.zeros((3, 5)))
     np.save(d / "badpos.npy", np.array([0, 9, 1]))
     np.save(d / "nan.npy", np.array([[0.0, np.nan], [1.0, 2.0]]))

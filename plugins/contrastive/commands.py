@@ -66,8 +66,9 @@ def diagnose_command(scores, positive_index, positives_file, z1, z2, temperature
                      sweep_temperatures, sweep_batch_sizes, sweep_rows, plot, fmt, output, fail_on):
     """Does InfoNCE's 1 + xi round to 1 in your training precision, and what does it cost?
 
-    SCORES is a score (logit) matrix, rows = anchors, columns = candidates (.npy, .npz, .pt, .safetensors), or a
-    .npz/.safetensors holding embeddings named z1 and z2. Exit code 1 when a finding reaches --fail-on.
+    SCORES is a score (logit) matrix, rows = anchors, columns = candidates (.npy, .npz, .pt/.pth, .safetensors,
+    .csv/.tsv/.txt; FILE#KEY picks one array of several), or a .npz/.pt/.safetensors holding embeddings named z1 and
+    z2. Exit code 1 when a finding reaches --fail-on.
 
     \b
     Examples:
@@ -75,7 +76,9 @@ def diagnose_command(scores, positive_index, positives_file, z1, z2, temperature
       auditkit contrastive diagnose pairs.npz --temperature 0.05 --sweep --plot zone.png
     """
     from .diagnose import parse_dtypes, run_diagnostic
-    from .loading import load_arrays, load_matrix, load_positives, sha256_file
+    from auditkit.arrays import load_arrays, sha256_file, split_spec
+
+    from .loading import load_matrix, load_positives, select_matrix
 
     dtypes = parse_dtypes(dtypes)
     if positive_index is not None and positives_file is not None:
@@ -101,20 +104,21 @@ def diagnose_command(scores, positive_index, positives_file, z1, z2, temperature
     if z1 is not None:
         kwargs["z1"] = load_matrix(z1, what="embedding matrix")
         kwargs["z2"] = load_matrix(z2, what="embedding matrix")
-        inputs = {"z1": sha256_file(z1), "z2": sha256_file(z2)}
+        inputs = {"z1": sha256_file(split_spec(z1)[0]), "z2": sha256_file(split_spec(z2)[0])}
     else:
-        arrays = load_arrays(scores)
-        inputs["scores"] = sha256_file(scores)
-        if "z1" in arrays and "z2" in arrays:
-            kwargs["z1"] = load_matrix(scores, key="z1", what="embedding matrix")
-            kwargs["z2"] = load_matrix(scores, key="z2", what="embedding matrix")
+        path, key = split_spec(scores)
+        arrays = load_arrays(path, what="score matrix")
+        inputs["scores"] = sha256_file(path)
+        if key is None and "z1" in arrays and "z2" in arrays:
+            kwargs["z1"] = select_matrix(arrays, path, "z1", what="embedding matrix")
+            kwargs["z2"] = select_matrix(arrays, path, "z2", what="embedding matrix")
         else:
-            kwargs["scores"] = load_matrix(scores)
+            kwargs["scores"] = select_matrix(arrays, path, key)
     if "scores" in kwargs:
         if positives_file is not None:
             n, k = kwargs["scores"].shape
             kwargs["positives"] = load_positives(positives_file, n, k)
-            inputs["positives"] = sha256_file(positives_file)
+            inputs["positives"] = sha256_file(split_spec(positives_file)[0])
         elif positive_index is not None:
             kwargs["positives"] = positive_index
     elif positive_index is not None or positives_file is not None:

@@ -1,93 +1,34 @@
-"""Reading score matrices, embeddings and positive indices from .npy, .npz, .pt and .safetensors files.
-
-Everything comes back as numpy arrays; ``.pt`` files are read with ``torch.load(weights_only=True)`` (no pickled
-code runs) and ``.safetensors`` through ``safetensors.torch`` (so bfloat16 tensors load too).
-"""
+"""The contrastive plugin's inputs: score matrices, embeddings and positive indices, checked for what the
+diagnostics need. Files are read by :mod:`auditkit.arrays` (.npy, .npz, .pt/.pth, .safetensors, .csv/.tsv/.txt;
+``FILE#KEY`` picks one array of several)."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from auditkit.errors import InputError, require
-
-SUFFIXES = (".npy", ".npz", ".pt", ".safetensors")
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from auditkit.arrays import load_array, pick, split_spec
+from auditkit.errors import InputError
 
 
-def _to_numpy(value: Any, path: str, key: str | None) -> np.ndarray:
-    where = f"{path}" + (f" (array {key!r})" if key else "")
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is required for this plugin
-        torch = None
-    if torch is not None and isinstance(value, torch.Tensor):
-        t = value.detach().cpu()
-        if t.dtype in (torch.bfloat16, torch.float16):
-            t = t.to(torch.float32)
-        return t.numpy()
-    raise InputError(f"{where}: holds a {type(value).__name__}, expected an array or tensor")
+def _where(spec: str, key: str | None = None) -> str:
+    path, spec_key = split_spec(spec)
+    key = key if key is not None else spec_key
+    return f"{path}#{key}" if key else path
 
 
-def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
-    """All arrays in a file as ``{name: array}``; a single-array file (.npy, a tensor saved with torch.save) is
-    returned as ``{"": array}``."""
-    path = str(path)
-    suffix = Path(path).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"{path}: unsupported file type {suffix or '(no suffix)'!r}; give a score or embedding "
-                         f"file as one of: {', '.join(SUFFIXES)}")
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        if suffix == ".npy":
-            return {"": np.load(path, allow_pickle=False)}
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                return {k: z[k] for k in z.files}
-        if suffix == ".pt":
-            torch = require("torch", "reading .pt files", "torch")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(obj, dict):
-                return {str(k): _to_numpy(v, path, str(k)) for k, v in obj.items()}
-            if isinstance(obj, (list, tuple)):
-                return {str(i): _to_numpy(v, path, str(i)) for i, v in enumerate(obj)}
-            return {"": _to_numpy(obj, path, None)}
-        st = require("safetensors.torch", "reading .safetensors files", "torch")
-        return {k: _to_numpy(v, path, k) for k, v in st.load_file(path, device="cpu").items()}
-    except InputError:
-        raise
-    except Exception as exc:  # corrupt file, pickle refused, wrong format behind the suffix
-        raise InputError(f"{path}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from exc
+def select_matrix(arrays: dict[str, np.ndarray], path: str, key: str | None = None, *,
+                  what: str = "score matrix") -> np.ndarray:
+    """One 2-D float64 matrix out of an already loaded file: ``key``, the only array, or the one named ``scores``."""
+    arr = pick(arrays, key, path=path, what=what, default="scores")
+    return check_matrix(arr, f"{path}#{key}" if key else path, what)
 
 
-def load_matrix(path: str | Path, *, key: str | None = None, what: str = "score matrix") -> np.ndarray:
-    """One 2-D float array from a file (``key`` selects an array inside .npz/.pt/.safetensors containers)."""
-    arrays = load_arrays(path)
-    if key is not None:
-        if key not in arrays:
-            raise InputError(f"{path}: has no array named {key!r}; it has: {', '.join(sorted(arrays)) or '(none)'}")
-        arr = arrays[key]
-    elif len(arrays) == 1:
-        arr = next(iter(arrays.values()))
-    elif "scores" in arrays:
-        arr = arrays["scores"]
-    else:
-        raise InputError(f"{path}: holds several arrays ({', '.join(sorted(arrays))}); name the {what} 'scores', "
-                         "or store embeddings as 'z1' and 'z2'")
-    return check_matrix(arr, f"{path}" + (f" [{key}]" if key else ""), what)
+def load_matrix(spec: str, *, key: str | None = None, what: str = "score matrix") -> np.ndarray:
+    """One 2-D float64 matrix from ``FILE`` or ``FILE#KEY`` (or ``key=``): the only array, or the one named
+    ``scores``."""
+    return check_matrix(load_array(spec, key=key, what=what, default="scores"), _where(spec, key), what)
 
 
 def check_matrix(arr: Any, where: str, what: str = "score matrix") -> np.ndarray:
@@ -104,17 +45,11 @@ def check_matrix(arr: Any, where: str, what: str = "score matrix") -> np.ndarray
     return arr
 
 
-def load_positives(path: str | Path, n_rows: int, n_cols: int) -> np.ndarray:
-    """An integer vector with the positive's column for each row."""
-    arrays = load_arrays(path)
-    if len(arrays) == 1:
-        arr = next(iter(arrays.values()))
-    elif "positives" in arrays:
-        arr = arrays["positives"]
-    else:
-        raise InputError(f"{path}: holds several arrays ({', '.join(sorted(arrays))}); name the index vector "
-                         "'positives'")
-    return check_positives(arr, str(path), n_rows, n_cols)
+def load_positives(spec: str, n_rows: int, n_cols: int) -> np.ndarray:
+    """An integer vector with the positive's column for each row: the only array, the one named ``positives``,
+    or ``FILE#KEY``."""
+    arr = load_array(spec, what="positives", default="positives")
+    return check_positives(arr, _where(spec), n_rows, n_cols)
 
 
 def check_positives(arr: Any, where: str, n_rows: int, n_cols: int) -> np.ndarray:

@@ -21,6 +21,8 @@ def _text(value) -> str:
 
 
 def _from_records(records: list, source: Source, lines: list[int] | None = None) -> RawTable:
+    if not records:
+        raise ParseError("holds no rows", source=source.name, hint="a leaderboard needs at least one row object")
     header: list[str] = []
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):

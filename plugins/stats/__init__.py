@@ -1,1 +1,17 @@
-"""placeholder: replaced by the plugin's implementation."""
+"""Ranking robustness and uncertainty: ``auditkit compare`` (agreement between rules, rank ranges, winners, flips,
+stable top-k, bump chart, bootstrap rank intervals and simultaneous rank sets) and ``auditkit significance``
+(paired bootstrap and permutation tests, all pairs with Holm). Kernels in :mod:`.bootstrap` are written once against
+the array API (numpy; torch on CPU or CUDA). See docs/compare.md.
+"""
+
+from __future__ import annotations
+
+import auditkit
+
+
+@auditkit.hookimpl
+def auditkit_register_commands(cli):
+    from .commands import compare_command, significance_command
+
+    cli.add_command(compare_command)
+    cli.add_command(significance_command)

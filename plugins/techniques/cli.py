@@ -60,21 +60,23 @@ def can_command(probs, prior, k, threshold, alpha, iters, mode, labels, out, rep
     from auditkit.errors import InputError
     from auditkit.report import Finding, Report, provenance
 
+    from auditkit.arrays import load_array, sha256_file, split_spec
+
     from . import _io
     from .can import can, validate_prior, validate_probs
 
-    p = validate_probs(_io.load_array(probs, what="probabilities"), name=f"probabilities file {probs!r}")
+    p = validate_probs(load_array(probs, what="probabilities"), name=f"probabilities file {probs!r}")
     n, m = p.shape
-    inputs = {probs: _io.sha256(probs)}
+    inputs = {probs: sha256_file(split_spec(probs)[0])}
     if prior.strip().lower() == "uniform":
         q = validate_prior("uniform", m)
     else:
-        q = validate_prior(_io.load_array(prior, what="prior"), m, name=f"prior file {prior!r}")
-        inputs[prior] = _io.sha256(prior)
+        q = validate_prior(load_array(prior, what="prior"), m, name=f"prior file {prior!r}")
+        inputs[prior] = sha256_file(split_spec(prior)[0])
     y = None
     if labels is not None:
-        y_raw = np.asarray(_io.load_array(labels, what="labels")).reshape(-1)
-        inputs[labels] = _io.sha256(labels)
+        y_raw = np.asarray(load_array(labels, what="labels")).reshape(-1)
+        inputs[labels] = sha256_file(split_spec(labels)[0])
         if y_raw.shape[0] != n:
             raise InputError(f"labels file {labels!r} has {y_raw.shape[0]} labels but {probs!r} has {n} rows; "
                              "give one label per row")
@@ -139,12 +141,14 @@ def whiten_command(emb, k, out, normalize, chunk_rows, save_params, report_path,
     from auditkit.errors import UsageError
     from auditkit.report import Finding, Report, provenance
 
+    from auditkit.arrays import load_array, sha256_file, split_spec
+
     from . import _io
     from .whitening import Whitening
 
     if chunk_rows < 1:
         raise UsageError(f"--chunk-rows must be positive (got {chunk_rows})")
-    x = _io.load_array(emb, what="embeddings", mmap=True)
+    x = load_array(emb, what="embeddings", mmap=True)
     if x.ndim != 2:
         raise UsageError(f"embeddings file {emb!r}: expected a 2-D array (rows = samples), got shape {x.shape}")
     if k is not None and not 1 <= k <= x.shape[1]:
@@ -168,5 +172,6 @@ def whiten_command(emb, k, out, normalize, chunk_rows, save_params, report_path,
            f"({100 * summary['explained_variance']:.1f}% of the variance kept)")
     report = Report(title="auditkit whiten", findings=[Finding("whiten", "info", msg, evidence=summary)],
                     summary=summary, tables={"whiten": [summary]},
-                    provenance=provenance(inputs={emb: _io.sha256(emb)}, technique="bert-whitening", dim=k))
+                    provenance=provenance(inputs={emb: sha256_file(split_spec(emb)[0])}, technique="bert-whitening",
+                                          dim=k))
     emit_report(report, fmt, report_path, fail_on)

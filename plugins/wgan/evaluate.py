@@ -8,7 +8,6 @@ Lipschitz breach; the ratio KR/W1 ("tightness") and the gap W1 − KR say how fa
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -17,72 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from auditkit.arrays import load_array, sha256_file, split_spec
 from auditkit.errors import InputError, UsageError, require
 
 CHECK = "wgan-critic"
-SAMPLE_SUFFIXES = (".npy", ".pt", ".pth", ".safetensors")
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- loading ------------------------------------------------------------------------------------------------------
-def _split_key(spec: str) -> tuple[str, str | None]:
-    """``FILE#KEY`` picks one tensor from a multi-tensor .pt/.safetensors file."""
-    if "#" in spec and not os.path.exists(spec):
-        path, key = spec.rsplit("#", 1)
-        return path, key
-    return spec, None
-
-
-def _pick(tensors: dict, path: str, key: str | None):
-    if key is not None:
-        if key not in tensors:
-            raise InputError(f"{path}: no tensor named {key!r}; it holds: {', '.join(sorted(map(str, tensors)))}")
-        return tensors[key]
-    if len(tensors) != 1:
-        raise InputError(f"{path}: holds {len(tensors)} tensors ({', '.join(sorted(map(str, tensors)))}); "
-                         f"name one with {path}#KEY")
-    return next(iter(tensors.values()))
-
-
 def load_samples(spec: str, name: str = "sample") -> tuple[np.ndarray, str]:
-    """A sample from .npy, .pt/.pth (a tensor or a dict of tensors, loaded with ``weights_only=True``) or
-    .safetensors; returns (float64 array of shape (n, ...), sha256 of the file)."""
-    path, key = _split_key(spec)
-    if not os.path.isfile(path):
-        raise InputError(f"{name} file {path!r} does not exist; give a .npy, .pt or .safetensors file")
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in SAMPLE_SUFFIXES:
-        raise InputError(f"{name} file {path!r}: unsupported suffix {suffix or '(none)'!r}; "
-                         f"use one of {', '.join(SAMPLE_SUFFIXES)}")
-    try:
-        if suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif suffix == ".safetensors":
-            st = require("safetensors.numpy", "reading .safetensors samples", "torch")
-            arr = _pick(st.load_file(path), path, key)
-        else:
-            torch = require("torch", "reading .pt samples", "torch")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(obj, dict):
-                obj = _pick(obj, path, key)
-            if not isinstance(obj, torch.Tensor):
-                raise InputError(f"{name} file {path!r} holds a {type(obj).__name__}, not a tensor")
-            arr = obj.detach().to(torch.float64).numpy()
-    except InputError:
-        raise
-    except Exception as exc:  # corrupt file, pickle refused by weights_only, ...
-        raise InputError(f"{name} file {path!r} could not be read: {type(exc).__name__}: {exc}") from exc
-    arr = np.asarray(arr)
-    if arr.dtype.kind not in "fiub":
-        raise InputError(f"{name} file {path!r}: dtype {arr.dtype} is not numeric")
-    arr = arr.astype(np.float64)
+    """A sample from any file :func:`auditkit.arrays.load_array` reads (.npy, .npz, .pt/.pth with
+    ``weights_only=True``, .safetensors, .csv/.tsv/.txt; ``FILE#KEY`` picks one tensor of several); returns
+    (float64 array of shape (n, ...), sha256 of the file)."""
+    path, _ = split_spec(spec)
+    arr = load_array(spec, what=name).astype(np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim < 2 or arr.shape[0] < 1:
