@@ -85,7 +85,7 @@ def _vectorized(values, weights, n_resamples, backend="numpy", device="cpu", **k
 class BootstrapTaskRankSets:
     """1,000 systems x 50 tasks x 10,000 resamples (task bootstrap, arithmetic mean)."""
 
-    params = [(1000,), (50,), (10000,)]
+    params = [(100, 1000), (50,), (1000, 10000)]
     param_names = ["systems", "tasks", "resamples"]
     timeout = 600
     number = 1
@@ -109,7 +109,7 @@ class BootstrapTaskRankSets:
 class BootstrapInstanceRankSets:
     """200 systems x 20,000 instances x 2,000 resamples (instance bootstrap of per-instance 0/1 results)."""
 
-    params = [(200,), (20000,), (400, 2000)]
+    params = [(50, 200), (2000, 20000), (400, 2000)]
     param_names = ["systems", "instances", "resamples"]
     timeout = 600
     number = 1
@@ -145,7 +145,7 @@ def _torch_ok():
 class BootstrapTaskRankSetsTorch:
     """The task case on the torch backend (CPU here; CUDA when a GPU is present)."""
 
-    params = [(1000,), (50,), (10000,), ("cpu", "cuda")]
+    params = [(100, 1000), (50,), (1000, 10000), ("cpu", "cuda")]
     param_names = ["systems", "tasks", "resamples", "device"]
     timeout = 600
     number = 1

@@ -30,7 +30,7 @@ def make_probs(n, m, seed=0):
 
 
 class CAN:
-    params = ([1_000_000], [100])
+    params = ([10_000, 1_000_000], [100])
     param_names = ["n", "m"]
     timeout = 600
 
@@ -61,7 +61,7 @@ class CAN:
 class CANIters:
     """iters > 1 (two matrix products per step, chunked) against the loop, on a size the loop can finish."""
 
-    params = ([20_000], [100])
+    params = ([2_000, 20_000], [100])
     param_names = ["n", "m"]
 
     def setup(self, n, m):
@@ -76,7 +76,7 @@ class CANIters:
 
 
 class Whitening:
-    params = ([100_000], [768])
+    params = ([10_000, 100_000], [768])
     param_names = ["n", "d"]
 
     def setup(self, n, d):
