@@ -24,10 +24,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, chromium as _chromium, coloured_pixels, dom as _dom
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 TOY_MODULE = '''
 def work(n):
@@ -67,36 +66,6 @@ CONF = '''{
     "environment_type": "existing", "benchmark_dir": "benchmarks", "env_dir": ".asv/env",
     "results_dir": ".asv/results", "html_dir": ".asv/html", "show_commit_url": ""
 }'''
-
-
-def _chromium(args: list[str], url: str, tmp: Path) -> subprocess.CompletedProcess:
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage",
-           "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network, but localhost
-           f"--user-data-dir={tmp}", "--window-size=1400,1000", "--virtual-time-budget=10000", *args, url]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-def _dom(url: str, tmp: Path) -> str:
-    proc = _chromium(["--dump-dom"], url, tmp)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def _coloured_plot_pixels(png: Path) -> int:
-    """Saturated pixels right of the side bar and below the navigation bar: the plotted series."""
-    from PIL import Image
-
-    img = Image.open(png).convert("RGB")
-    w, h = img.size
-    count = 0
-    for x in range(300, w - 20, 2):
-        for y in range(80, h - 20, 2):
-            r, g, b = img.getpixel((x, y))
-            if max(r, g, b) - min(r, g, b) > 80:
-                count += 1
-    return count
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +127,7 @@ def test_graph_renders_offline_from_file_url(dashboard):
     shot = tmp / "graph-file.png"
     proc = _chromium([f"--screenshot={shot}"], url, tmp / "ud-shot")
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-2000:]
-    assert _coloured_plot_pixels(shot) > 200, f"no plotted series visible in {shot}"
+    assert coloured_pixels(shot) > 200, f"no plotted series visible in {shot}"
 
 
 def test_graph_renders_offline_over_localhost_http(dashboard):
