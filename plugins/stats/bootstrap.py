@@ -26,10 +26,7 @@ being [1 + #systems significantly better, n - #systems significantly worse]. If 
 from __future__ import annotations
 
 import math
-import os
 import sys
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -87,13 +84,26 @@ def competition_ranks(xp, scores):
     return scatter_rows(xp, order, start + 1)
 
 
+def _sorted_with_order(xp, keys):
+    """(order, keys in that order) of each row. On numpy, integer-valued keys are packed with their column index
+    into one int64 (key * 2^bits + index) and sorted with np.sort, whose SIMD kernels beat argsort followed by
+    take_along_axis; the order and the keys are unpacked with a mask and a shift (floor division, exact)."""
+    n = keys.shape[1]
+    bits = max(1, (n - 1).bit_length())
+    if not _is_torch(xp) and keys.size and float(np.abs(keys).max()) < 2.0 ** (62 - bits):
+        packed = (keys.astype(np.int64) << bits) | np.arange(n, dtype=np.int64)[None, :]
+        packed.sort(axis=1)
+        return packed & ((1 << bits) - 1), packed >> bits
+    order = xp.argsort(keys, axis=1)
+    return order, xp.take_along_axis(keys, order, axis=1)
+
+
 def rank_histogram_indices(xp, keys):
     """Flat indices ``system * n + (rank - 1)`` of each row of ``keys`` (b, n) under competition ranking, where a
     LOWER key ranks first (pass minus the scores). Works in sorted order (no inverse permutation); the sort need not
     be stable because tied keys share the rank of their group's first position."""
     b, n = keys.shape
-    order = xp.argsort(keys, axis=1)
-    ordered = xp.take_along_axis(keys, order, axis=1)
+    order, ordered = _sorted_with_order(xp, keys)
     tie = ordered[:, 1:] == ordered[:, :-1]
     pos = xp.broadcast_to(xp.arange(n, dtype=xp.int64, device=_dev(keys))[None, :], (b, n))
     if bool(xp.any(tie)):
@@ -407,68 +417,48 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                                          for m in instances.matrices)
     inst_dtype = xp.float32 if exact32 else xp.float64
     inst_dev = ([ctx.asarray(m, dtype=inst_dtype) for m in instances.matrices] if unit == "instance" else None)
-    def draw(b: int):
-        """The resample's random counts, drawn in order on the host so every backend and thread count sees the
-        same resamples."""
-        if unit == "task":
-            return task_counts(rng, b, k)
-        return [task_counts(rng, b, m.shape[1]) for m in instances.matrices]
-
-    def run_batch(drawn):
-        """Scores, rank histogram and deviation sums of one batch of resamples."""
-        if unit == "task":
-            counts = ctx.asarray(drawn)                                           # (b, k)
-            u = counts * w_dev[None, :]
-            if T is not None:
-                scores = xp.matmul(u, xp.permute_dims(T_dev, (1, 0))) / xp.sum(u, axis=1)[:, None]  # (b, n)
-                if T_neg_inf is not None:   # a zero under geometric/harmonic: the limit 0 -> rank last
-                    hit = xp.matmul(counts, xp.permute_dims(T_neg_inf, (1, 0))) > 0
-                    scores = xp.where(hit, xp.full_like(scores, -math.inf), scores)
-                scores = _link(rule, scores, xp, params, n)
-            else:
-                scores = _generic_scores(func, xp, ctx, values, u, params, unit="task")
-        else:
-            task_vals = []
-            for m, c_host in zip(inst_dev, drawn):
-                c = ctx.asarray(c_host, dtype=inst_dtype)                         # (b, m)
-                sums = xp.astype(xp.matmul(c, xp.permute_dims(m, (1, 0))), xp.float64)
-                task_vals.append(sums / m.shape[1])                              # (b, n)
-            V = xp.stack(task_vals, axis=2)                                      # (b, n, k)
-            if T is not None:
-                TV = _transform_batch(rule, V, xp, params)
-                scores = _link(rule, xp.sum(TV * w_dev, axis=2), xp, params, n)
-            else:
-                scores = _generic_scores(func, xp, ctx, V, None, params, unit="instance", weights=w_dev)
-        keys = xp.round(scores * neg_inv_quantum)       # minus the scores, quantized: lower key ranks first
-        hist = bincount(xp, rank_histogram_indices(xp, keys), n * n)
-        if always_finite:
-            dev = scores - point_dev[None, :]
-        else:
-            dev = xp.where(xp.isfinite(scores), scores, point_dev[None, :]) - point_dev[None, :]
-        cross = xp.matmul(xp.permute_dims(dev, (1, 0)), dev) if exact_cov is None else None
-        return hist, xp.sum(dev, axis=0), cross, (np.asarray(to_numpy(scores), float) if keep_scores else None)
-
-    # numpy's sorts and matrix products release the GIL: on the numpy backend, batches run on a few threads and are
-    # accumulated in submission order, so results do not depend on the thread count (torch has its own threads)
-    workers = max(1, min(4, os.cpu_count() or 1)) if backend == "numpy" else 1
-    sizes = [min(batch, n_resamples - start) for start in range(0, n_resamples, batch)]
     bar = _progress(n_resamples, f"bootstrap {rule}", progress)
+    done = 0
     kept: list[np.ndarray] = []
-    pending: deque = deque()
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for i, b in enumerate(sizes):
-                pending.append((b, pool.submit(run_batch, draw(b))))
-                while pending and (len(pending) > workers or i == len(sizes) - 1):
-                    size, future = pending.popleft()
-                    hist, part_sum, part_cross, scores_host = future.result()
-                    rank_counts = rank_counts + hist
-                    s_sum = s_sum + part_sum
-                    if part_cross is not None:
-                        s_cross = s_cross + part_cross
-                    if scores_host is not None:
-                        kept.append(scores_host)
-                    bar.update(size)
+        while done < n_resamples:
+            b = min(batch, n_resamples - done)
+            if unit == "task":
+                counts = ctx.asarray(task_counts(rng, b, k))                      # (b, k)
+                u = counts * w_dev[None, :]
+                if T is not None:
+                    scores = xp.matmul(u, xp.permute_dims(T_dev, (1, 0))) / xp.sum(u, axis=1)[:, None]  # (b, n)
+                    if T_neg_inf is not None:   # a zero under geometric/harmonic: the limit 0 -> rank last
+                        hit = xp.matmul(counts, xp.permute_dims(T_neg_inf, (1, 0))) > 0
+                        scores = xp.where(hit, xp.full_like(scores, -math.inf), scores)
+                    scores = _link(rule, scores, xp, params, n)
+                else:
+                    scores = _generic_scores(func, xp, ctx, values, u, params, unit="task")
+            else:
+                task_vals = []
+                for m in inst_dev:
+                    c = ctx.asarray(task_counts(rng, b, m.shape[1]), dtype=inst_dtype)   # (b, m)
+                    sums = xp.astype(xp.matmul(c, xp.permute_dims(m, (1, 0))), xp.float64)
+                    task_vals.append(sums / m.shape[1])                                  # (b, n)
+                V = xp.stack(task_vals, axis=2)                                  # (b, n, k)
+                if T is not None:
+                    TV = _transform_batch(rule, V, xp, params)
+                    scores = _link(rule, xp.sum(TV * w_dev, axis=2), xp, params, n)
+                else:
+                    scores = _generic_scores(func, xp, ctx, V, None, params, unit="instance", weights=w_dev)
+            if keep_scores:
+                kept.append(np.asarray(to_numpy(scores), float))
+            keys = xp.round(scores * neg_inv_quantum)       # minus the scores, quantized: lower key ranks first
+            rank_counts = rank_counts + bincount(xp, rank_histogram_indices(xp, keys), n * n)
+            if always_finite:
+                dev = scores - point_dev[None, :]
+            else:
+                dev = xp.where(xp.isfinite(scores), scores, point_dev[None, :]) - point_dev[None, :]
+            s_sum = s_sum + xp.sum(dev, axis=0)
+            if exact_cov is None:
+                s_cross = s_cross + xp.matmul(xp.permute_dims(dev, (1, 0)), dev)
+            done += b
+            bar.update(b)
     finally:
         bar.close()
     R = n_resamples
