@@ -96,12 +96,15 @@ def test_images_are_flattened():
 def test_property_solvers_agree_and_metric(x, y):
     d = W.exact_w1(x, y)
     assert d >= 0
-    assert W.w1_emd(x, y) == pytest.approx(d, abs=1e-7)
-    assert W.w1_emd(y, x) == pytest.approx(d, abs=1e-7)  # symmetric
+    # the solvers sum the same transport costs in different orders (and POT's network simplex works on a scaled
+    # cost), so they agree to a few ulps of the total, not to an absolute 1e-7 (seen: 30.1525177 vs 30.1525176)
+    close = dict(rel=1e-9, abs=1e-9)
+    assert W.w1_emd(x, y) == pytest.approx(d, **close)
+    assert W.w1_emd(y, x) == pytest.approx(d, **close)  # symmetric
     if x.shape[0] == y.shape[0]:
-        assert W.w1_assignment(x, y) == pytest.approx(d, abs=1e-7)
+        assert W.w1_assignment(x, y) == pytest.approx(d, **close)
     # lower bound: distance between means (the critic u·x with ‖u‖ = 1)
-    assert d >= np.linalg.norm(x.mean(0) - y.mean(0)) - 1e-7
+    assert d >= np.linalg.norm(x.mean(0) - y.mean(0)) * (1 - 1e-9) - 1e-9
 
 
 def test_split_half_is_seeded_and_positive():

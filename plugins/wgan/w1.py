@@ -6,8 +6,9 @@ Three solvers, one cost: the **Euclidean** distance between points (W1, not W2²
 - :func:`w1_assignment`: equal sizes, uniform weights: ``scipy.optimize.linear_sum_assignment`` on the pairwise
   Euclidean cost, averaged (an optimal plan between two uniform measures of the same size is a permutation,
   Birkhoff-von Neumann);
-- :func:`w1_emd`: any sizes and weights: POT's network simplex ``ot.emd2`` with ``ot.dist(X, Y,
-  metric="euclidean")``. Pitfall: ``ot.dist`` defaults to ``metric="sqeuclidean"``, which gives W2² instead.
+- :func:`w1_emd`: any sizes and weights: POT's network simplex ``ot.emd2`` on the Euclidean cost from exact
+  differences. Pitfalls: ``ot.dist`` defaults to ``metric="sqeuclidean"`` (W2² instead), and its "euclidean"
+  expands the square, which loses near-equal points.
 
 :func:`exact_w1` picks one (``method="auto"``). Samples of images are flattened: each row is one point.
 """
@@ -104,7 +105,10 @@ def w1_emd(x, y, a=None, b=None, num_iter_max: int | None = None) -> float:
     ot = require("ot", "exact W1 between samples of different sizes (POT)", "wgan")
     x, y = _pair(x, y)
     a, b = _weights(a, x.shape[0], "first sample"), _weights(b, y.shape[0], "second sample")
-    cost = ot.dist(x, y, metric="euclidean")  # NOT the default "sqeuclidean", which would give W2²
+    # Euclidean cost from exact differences: ot.dist(..., metric="euclidean") expands |x|^2 + |y|^2 - 2x.y and loses
+    # the digits of near-equal points (identical samples gave 3.4e-7 instead of 0); its default "sqeuclidean"
+    # would even give W2^2
+    cost = euclidean_cost(x, y)
     iters = num_iter_max or max(100_000, 20 * x.shape[0] * y.shape[0])
     value, log = ot.emd2(a, b, cost, numItermax=iters, log=True)
     warning = log.get("warning")
