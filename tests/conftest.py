@@ -11,6 +11,19 @@ RAW = ROOT.parent / "shared" / "leaderboards-raw"
 CURATED = ROOT / "leaderboards"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _restore_core_cli():
+    """Invoking the CLI loads every plugin's commands into the core group; put it back afterwards so later test
+    modules (auditkit.testing.check_plugin compares against the core commands) see the core group unchanged."""
+    from auditkit.cli import AuditkitGroup, cli as core
+
+    saved, loaded = dict(core.commands), AuditkitGroup._plugins_loaded
+    yield
+    core.commands.clear()
+    core.commands.update(saved)
+    AuditkitGroup._plugins_loaded = loaded
+
+
 @pytest.fixture(scope="session")
 def raw_dir() -> Path:
     assert RAW.is_dir(), f"the raw leaderboards are expected beside the repository at {RAW}"

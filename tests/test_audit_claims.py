@@ -27,19 +27,6 @@ GLUE = RAW / "leaderboards - GLUE.csv"
 SG = RAW / "leaderboards - SuperGLUE.csv"
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _restore_core_cli():
-    """Invoking the CLI loads every plugin's commands into the core group; put it back afterwards so later test
-    files (auditkit.testing.check_plugin compares against the core commands) see the core group unchanged."""
-    from auditkit.cli import AuditkitGroup, cli as core
-
-    saved, loaded = dict(core.commands), AuditkitGroup._plugins_loaded
-    yield
-    core.commands.clear()
-    core.commands.update(saved)
-    AuditkitGroup._plugins_loaded = loaded
-
 def run(board, claims):
     return audit(str(board), claims=str(claims), checks=["task-set-consistency"])
 

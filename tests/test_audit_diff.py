@@ -24,20 +24,6 @@ LB1 = RAW / "ibm-benchbench" / "livebench_240701_holistic.csv"
 LB2 = RAW / "ibm-benchbench" / "livebench_240829_holistic.csv"
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _restore_core_cli():
-    """Invoking the CLI loads every plugin's commands into the core group; put it back afterwards so later test
-    files (auditkit.testing.check_plugin compares against the core commands) see the core group unchanged."""
-    from auditkit.cli import AuditkitGroup, cli as core
-
-    saved, loaded = dict(core.commands), AuditkitGroup._plugins_loaded
-    yield
-    core.commands.clear()
-    core.commands.update(saved)
-    AuditkitGroup._plugins_loaded = loaded
-
-
 @functools.lru_cache(maxsize=None)
 def d(old, new):
     return diff(str(old), str(new))
