@@ -200,6 +200,10 @@ class RerankResult:
                 out[f"{ma}|{mb}"] = kendall_tau(self.scores[ma], self.scores[mb])
         return out
 
+    def all_notes(self) -> list[str]:
+        """Reader repairs, recipe notes (NaN scored 0, fallbacks) and policy notes, in that order."""
+        return [*self.task_scores.leaderboard.notes, *self.task_scores.notes, *self.notes]
+
     def rows(self) -> list[dict[str, Any]]:
         ts = self.task_scores
         teams = ts.leaderboard.teams()
@@ -249,7 +253,7 @@ class RerankResult:
             "input_sha256": lb.sha256,
             "rows": self.rows(),
             "kendall_tau": self.kendall(),
-            "notes": [*lb.notes, *ts.notes, *self.notes],
+            "notes": self.all_notes(),
             "provenance": provenance(command=self.command, inputs={lb.source: lb.sha256},
                                      recipe=f"{ts.recipe.name} {ts.recipe.version}"),
         }
@@ -283,7 +287,6 @@ class RerankResult:
 
     def footer(self) -> list[str]:
         ts = self.task_scores
-        d = self.to_dict()
         lines = [f"benchmark: {ts.recipe.title} (recipe {ts.recipe.name} {ts.recipe.version})",
                  f"means: {', '.join(_mean_label(m, self.params.get(m)) for m in self.means)}",
                  f"tasks ({len(ts.tasks)}): {', '.join(ts.tasks)}"
@@ -298,9 +301,9 @@ class RerankResult:
         unscored = len(ts.reasons)
         if unscored:
             lines.append(f"not scored: {unscored} row(s), listed with the reason")
-        for pair, tau in d["kendall_tau"].items():
+        for pair, tau in self.kendall().items():
             lines.append(f"Kendall tau-b {pair.replace('|', ' vs ')}: {format_value(tau)}")
-        lines += [f"note: {n}" for n in d["notes"]]
+        lines += [f"note: {n}" for n in self.all_notes()]
         return lines
 
     def render(self, fmt: str = "table") -> str:

@@ -117,6 +117,11 @@ def generic_tasks(lb: Leaderboard, recipe: Recipe) -> tuple[list[TaskSpec], list
     """Every numeric column that is not the system, team, rank, published score or metadata; and the skipped ones."""
     skip = {lb.system_column, lb.team_column, _rank_column(lb), _published_column(lb, recipe)}
     tasks, skipped = [], []
+    for col in lb.columns:
+        pc = lb.parsed(col)
+        present = int((~pc.missing).sum()) + len(pc.errors)
+        if col not in skip and pc.errors and len(pc.errors) < present / 2:
+            lb.numeric(col)  # mostly numbers with a few text cells: a data error, not a text column
     for col in lb.numeric_columns():
         if col in skip:
             continue
@@ -174,8 +179,10 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
             t = by_name.get(normalize(name))
             if t is None:
                 col = lb.find_column(name)
+                if col is not None:
+                    lb.numeric(col)  # a text cell in the named column: ParseError naming line, column, value
                 if col is None or not lb.is_numeric(col):
-                    raise unknown_name("task", name, [t.name for t in available] + lb.numeric_columns())
+                    raise unknown_name("task", name, {t.name for t in available} | set(lb.numeric_columns()))
                 t = TaskSpec(col, value_range=(-np.inf, np.inf))
             chosen.append(t)
     else:
