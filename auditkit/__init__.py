@@ -16,7 +16,8 @@ from .errors import (  # noqa: E402
     AuditkitError, DomainError, InputError, MissingDependencyError, ParseError, PluginError, UsageError,
 )
 from .records import (  # noqa: E402
-    Aggregator, Backend, Check, Claim, Diagnostic, Metric, Parameter, Reader, Recipe, TaskSpec, Technique,
+    Aggregator, Backend, Check, Claim, Diagnostic, LogReader, Metric, Parameter, RatingModel, Reader, Recipe,
+    TaskSpec, Technique,
 )
 from .registry import get_registry, reset_registry  # noqa: E402
 from .report import Finding, Report, provenance  # noqa: E402
@@ -28,6 +29,15 @@ def __getattr__(name):
         from . import leaderboard
 
         return getattr(leaderboard, name)
+    if name in {"Ranking", "ranking_from_scores", "competition_rank", "tie_key", "TIE_RULE", "kendall_tau",
+                "spearman_rho"}:
+        from . import ranking
+
+        return getattr(ranking, name)
+    if name in {"RuleSpec", "resolve_rules", "bind"}:
+        from . import rules
+
+        return getattr(rules, name)
     if name == "rerank":
         import importlib
 
@@ -48,7 +58,9 @@ __all__ = [
     "AuditkitError", "DomainError", "InputError", "MissingDependencyError", "ParseError", "PluginError",
     "UsageError",
     "Aggregator", "Backend", "Check", "Claim", "Diagnostic", "Metric", "Parameter", "Reader", "Recipe",
-    "TaskSpec", "Technique",
+    "TaskSpec", "Technique", "RatingModel", "LogReader",
+    "Ranking", "ranking_from_scores", "competition_rank", "tie_key", "TIE_RULE", "kendall_tau", "spearman_rho",
+    "RuleSpec", "resolve_rules", "bind",
     "get_registry", "reset_registry", "Finding", "Report", "provenance",
     "read_leaderboard", "Leaderboard", "rerank", "RerankResult", "task_scores", "TaskScores",
 ]

@@ -52,6 +52,16 @@ def auditkit_register_backends():
 
 
 @hookspec
+def auditkit_register_rating_models():
+    """Return a list of :class:`auditkit.RatingModel` records: models that rate systems from pairwise battles."""
+
+
+@hookspec
+def auditkit_register_log_readers():
+    """Return a list of :class:`auditkit.LogReader` records: readers of per-instance evaluation logs."""
+
+
+@hookspec
 def auditkit_register_commands(cli):
     """Add subcommands to the ``auditkit`` click group ``cli`` (``cli.add_command(...)``). Import heavy modules
     inside the command function, not at module level, so ``auditkit --help`` stays fast."""

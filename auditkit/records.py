@@ -91,12 +91,64 @@ class Recipe:
 
 @dataclass(frozen=True)
 class Parameter:
-    """A numeric parameter of an aggregator (``p`` of the power mean)."""
+    """A declared parameter of a record (``p`` of the power mean): its type, default and valid range.
+
+    ``default=None`` makes the parameter required. ``low``/``high`` bound numeric values (``None``: unbounded;
+    ``inclusive`` says whether the bounds themselves are allowed); ``choices`` restricts a string parameter.
+    Non-finite numbers are always refused. :meth:`validate` is the one place a value is checked.
+    """
 
     name: str
     default: float | int | str | None
     help: str = ""
     type: type = float
+    low: float | None = None
+    high: float | None = None
+    inclusive: tuple[bool, bool] = (True, True)
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def range_text(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.type is str:
+            return "a string"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        left = "[" if self.low is not None and self.inclusive[0] else "("
+        right = "]" if self.high is not None and self.inclusive[1] else ")"
+        kind = "an integer" if self.type is int else "a finite number"
+        return f"{kind} in {left}{lo}, {hi}{right}"
+
+    def validate(self, value: Any, owner: str) -> Any:
+        """The value converted to ``type`` and checked against the range; ``ValueError`` naming ``owner``, the
+        parameter, the value and the valid range otherwise."""
+        import math
+
+        where = f"{owner}: parameter {self.name}={value!r}"
+        if self.type is str:
+            text = str(value)
+            if self.choices and text not in self.choices:
+                raise ValueError(f"{where} is not {self.range_text()}")
+            return text
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} is not a number; expected {self.range_text()}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{where} is not finite; expected {self.range_text()}")
+        if self.type is int:
+            if number != int(number):
+                raise ValueError(f"{where} is not an integer; expected {self.range_text()}")
+            number = int(number)
+        lo_ok = self.low is None or (number >= self.low if self.inclusive[0] else number > self.low)
+        hi_ok = self.high is None or (number <= self.high if self.inclusive[1] else number < self.high)
+        if not (lo_ok and hi_ok):
+            raise ValueError(f"{where} is out of range; expected {self.range_text()}")
+        return number
 
 
 @dataclass(frozen=True)
@@ -197,6 +249,37 @@ class Backend:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class RatingModel:
+    """A rating model over pairwise battles (Bradley-Terry, Davidson, Elo, ...): an aggregator whose evidence is
+    battles instead of a score table.
+
+    ``fit(battles, **params)`` receives the arena plugin's aggregated battle counts and returns one rating per
+    model (higher is better). ``order_dependent`` marks models whose result depends on battle order (online Elo).
+    """
+
+    name: str
+    fit: Callable[..., Any]
+    description: str = ""
+    params: tuple[Parameter, ...] = ()
+    order_dependent: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """Reads per-instance evaluation logs (lm-evaluation-harness, Inspect, HELM, long tables).
+
+    ``read(path, **options)`` returns the instances plugin's instance table; ``sniff(path)`` says whether a path
+    (file or directory) is in this format, for auto-detection.
+    """
+
+    name: str
+    read: Callable[..., Any]
+    sniff: Callable[[Any], bool] | None = None
+    description: str = ""
+
+
 RECORD_KINDS: dict[str, type] = {
     "readers": Reader,
     "recipes": Recipe,
@@ -206,4 +289,6 @@ RECORD_KINDS: dict[str, type] = {
     "diagnostics": Diagnostic,
     "techniques": Technique,
     "backends": Backend,
+    "rating_models": RatingModel,
+    "log_readers": LogReader,
 }
