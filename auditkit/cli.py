@@ -19,31 +19,21 @@ FAIL_ON_OPTION = click.option("--fail-on", type=click.Choice(["error", "warning"
                               show_default=True, help="Exit 1 when a finding reaches this severity.")
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print, or write a file atomically (no partial output file on failure)."""
+def emit(text: str, output: str | None, *, inputs=None, others=()) -> None:
+    """Print, or write ``output`` safely (see :mod:`auditkit.output`): atomic for files, straight through for
+    devices, FIFOs and ``-``; refused when it is one of ``inputs`` (default: the paths on the command line)."""
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    write_atomic(output, text.encode("utf-8"))
+    write_atomic(output, text.encode("utf-8"), inputs=inputs, others=others)
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    import os
-    import tempfile
+def write_atomic(path: str, data: bytes, *, inputs=None, others=()) -> None:
+    """Write bytes to ``path`` safely (:func:`auditkit.output.write_output`); ``inputs`` defaults to the other
+    paths on the running command's line."""
+    from .output import command_paths, write_output
 
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".auditkit-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the mode open() would have
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_output(path, data, inputs=command_paths(path) if inputs is None else inputs, others=others)
 
 
 def emit_report(report, fmt: str, output: str | None, fail_on: str = "error") -> None:

@@ -1,0 +1,206 @@
+"""The safe writer (auditkit.output): what -o may and may not do to the file system.
+
+The real /dev/null is never written: device semantics are checked on a FIFO made here and, for the character
+device, by checking which write strategy the writer picks for ``os.devnull`` (with both strategies replaced)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditkit import output
+from auditkit.cli import cli, emit
+from auditkit.errors import AuditkitError, InputError, UsageError
+from auditkit.output import guard_outputs, write_output
+
+ROOT = Path(__file__).resolve().parents[1]
+GLUE = ROOT / "leaderboards" / "glue" / "glue-2021-vote-and-rank.csv"
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(output.TMP_PREFIX))
+
+
+def test_new_file_gets_umask_mode_and_no_temp(tmp_path):
+    target = tmp_path / "out.txt"
+    write_output(target, "hello\n")
+    assert target.read_text() == "hello\n"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert leftovers(tmp_path) == []
+
+
+def test_existing_0600_file_keeps_its_mode(tmp_path):
+    target = tmp_path / "secret.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    write_output(target, "new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_symlink_stays_a_link_and_its_target_is_written(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    write_output(link, "new")
+    assert link.is_symlink()
+    assert real.read_text() == "new"
+    assert leftovers(tmp_path) == []
+
+
+def test_fifo_is_written_through_not_replaced(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    write_output(fifo, b"through the pipe")
+    reader.join(10)
+    assert got == [b"through the pipe"]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still a FIFO, not a regular file put in its place
+    assert leftovers(tmp_path) == []
+
+
+def test_character_device_is_written_through(monkeypatch):
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # read-only check of the real device
+    chosen = []
+    monkeypatch.setattr(output, "_write_through", lambda path, target, data: chosen.append("through"))
+    monkeypatch.setattr(output, "_replace_atomically", lambda *a: chosen.append("replace"))
+    write_output(os.devnull, b"x")
+    assert chosen == ["through"]
+
+
+def test_dash_writes_stdout_and_creates_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rerank", str(GLUE), "--format", "csv", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("system") or "," in result.output.splitlines()[0]
+    assert not (tmp_path / "-").exists()
+
+
+def test_output_equal_to_input_is_refused_and_input_kept(tmp_path):
+    src = tmp_path / "glue.csv"
+    src.write_bytes(GLUE.read_bytes())
+    result = CliRunner().invoke(cli, ["rerank", str(src), "-o", str(src)])
+    assert result.exit_code == 2
+    assert "is the input" in result.output and str(src) in result.output
+    assert src.read_bytes() == GLUE.read_bytes()
+
+
+def test_output_equal_to_input_through_a_symlink_is_refused(tmp_path):
+    src = tmp_path / "glue.csv"
+    src.write_bytes(GLUE.read_bytes())
+    (tmp_path / "alias.csv").symlink_to(src)
+    with pytest.raises(UsageError, match="is the input"):
+        write_output(tmp_path / "alias.csv", "x", inputs=[str(src)])
+    assert src.read_bytes() == GLUE.read_bytes()
+
+
+def test_two_outputs_of_one_run_must_differ(tmp_path):
+    with pytest.raises(UsageError, match="are the same file"):
+        guard_outputs([tmp_path / "a.json", tmp_path / "sub" / ".." / "a.json"])
+    guard_outputs([tmp_path / "a.json", tmp_path / "b.json"], [GLUE])  # distinct paths pass
+
+
+def test_emit_infers_inputs_from_the_command_line(tmp_path):
+    """A plugin command that calls emit(text, output) gets the guard without listing its inputs."""
+    import click
+
+    @click.command()
+    @click.argument("file")
+    @click.option("-o", "--output")
+    @click.option("--report")
+    def cmd(file, output, report):
+        emit("text", output)
+
+    src = tmp_path / "in.csv"
+    src.write_text("keep")
+    runner = CliRunner()
+    assert "is the input" in str(runner.invoke(cmd, [str(src), "-o", str(src)]).exception)
+    same = str(tmp_path / "x")
+    assert isinstance(runner.invoke(cmd, [str(src), "-o", same, "--report", same]).exception, UsageError)
+    assert runner.invoke(cmd, [str(src), "-o", str(tmp_path / "y")]).exit_code == 0
+    assert src.read_text() == "keep"
+
+
+@pytest.mark.parametrize("case", ["missing-dir", "unwritable-dir", "directory", "enospc"])
+def test_os_errors_become_exit_2_naming_path_and_reason(tmp_path, monkeypatch, case):
+    if case == "missing-dir":
+        target, reason = tmp_path / "nope" / "out.csv", "does not exist"
+    elif case == "unwritable-dir":
+        def denied(**kw):  # a 0500 directory does not stop root, so the refusal is simulated at mkstemp
+            raise PermissionError(errno.EACCES, "Permission denied")
+        monkeypatch.setattr(output.tempfile, "mkstemp", denied)
+        target, reason = tmp_path / "out.csv", "permission denied"
+    elif case == "directory":
+        target, reason = tmp_path, "is a directory"
+    else:
+        def full(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(os, "fsync", full)
+        target, reason = tmp_path / "out.csv", "no space left"
+    result = CliRunner().invoke(cli, ["rerank", str(GLUE), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert str(target) in result.output and reason in result.output
+    assert leftovers(target.parent if target.parent.exists() else tmp_path) == []
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+
+    def boom(*a):
+        raise OSError(errno.EIO, "I/O error")
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(InputError, match="I/O error"):
+        write_output(target, "new")
+    assert target.read_text() == "old"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_signal_mid_write_leaves_no_temp_file(tmp_path, signame):
+    """A child process stalls inside the write (after the temporary file exists) and is signalled."""
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(f"""
+        import os, time
+        from auditkit import output
+        def slow(fd):
+            open({str(ready)!r}, "w").close()
+            time.sleep(60)
+        os.fsync = slow
+        output.write_output({str(target)!r}, b"new" * 1000)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.PIPE)
+    for _ in range(600):
+        if ready.exists():
+            break
+        time.sleep(0.05)
+    assert ready.exists(), proc.stderr.read() if proc.poll() is not None else "child did not reach the write"
+    assert leftovers(tmp_path), "the temporary file should exist while the write is in progress"
+    proc.send_signal(getattr(signal, signame))
+    proc.wait(30)
+    assert proc.returncode != 0
+    assert leftovers(tmp_path) == []
+    assert target.read_text() == "old"
+
+
+def test_errors_are_auditkit_errors():
+    assert issubclass(InputError, AuditkitError) and InputError.exit_code == 2
