@@ -121,6 +121,10 @@ def pick(arrays: dict[str, np.ndarray], key: str | None = None, *, path: str, wh
     if arr.dtype.kind not in NUMERIC_KINDS:
         where = f"{path}#{key}" if key else path
         raise InputError(f"{what} file {where!r} holds {arr.dtype} data; expected numbers")
+    if arr.size == 0:
+        where = f"{path}#{key}" if key else path
+        raise InputError(f"{what} file {where!r} holds an empty array of shape {tuple(arr.shape)}; expected at "
+                         "least one value in every dimension")
     return arr
 
 
@@ -181,16 +185,16 @@ def _load_text(path: str, suffix: str, label: str) -> np.ndarray:
         if not line.strip():
             continue
         cells = [c.strip() for c in (line.split(delim) if delim else line.split())]
-        try:
-            rows.append([float(c) for c in cells])
-        except ValueError:
-            if first:  # a header
-                first = False
-                continue
-            bad = next(c for c in cells if not _is_float(c))
-            raise ParseError("not a number", source=path, line=lineno, value=bad,
-                             hint="every cell after the header must be numeric") from None
+        numbers = [_float(c) for c in cells]
+        if first and all(v is None for v in numbers):  # a header: no cell of it is a number
+            first = False
+            continue
         first = False
+        bad = next((j for j, v in enumerate(numbers) if v is None), None)
+        if bad is not None:
+            raise ParseError("not a number (or not finite)", source=path, line=lineno, column=str(bad + 1), value=cells[bad],
+                             hint="every cell after an optional header line of names must be a finite number")
+        rows.append(numbers)
     if not rows:
         raise InputError(f"{label} has no numeric rows" + (" (only a header)" if any(ln.strip() for ln in lines)
                                                            else " (it is empty)"))
@@ -201,9 +205,10 @@ def _load_text(path: str, suffix: str, label: str) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
-def _is_float(s: str) -> bool:
+def _float(s: str) -> float | None:
+    """A finite float, or None (text, empty, inf, nan, or beyond float64)."""
     try:
-        float(s)
-        return True
+        v = float(s)
     except ValueError:
-        return False
+        return None
+    return v if np.isfinite(v) else None

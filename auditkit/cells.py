@@ -32,17 +32,21 @@ class Cell:
     marks: str = ""
     percent: bool = False
     error: str | None = None
+    thousands: bool = False  # a thousands separator was removed (``1,234.5``); the column reports it in a note
 
     @property
     def has_nan(self) -> bool:
         return any(v != v for v in self.values)
 
 
-def _number(text: str) -> tuple[float, float, str, bool] | str:
-    """One component -> (value, half_ulp, marks, percent) or an error message."""
+def _number(text: str) -> tuple[float, float, str, bool, bool] | str:
+    """One component -> (value, half_ulp, marks, percent, thousands) or an error message.
+
+    A number written as a literal but beyond float64 (``1e309``, ``9e308``, a 310-digit integer) is an error, never
+    infinity; ``inf`` is not a number either. ``nan`` is the table saying NaN and is kept as NaN."""
     t = text.strip().replace("\u2212", "-").replace("\u00a0", "")
     if t.lower() in NAN_TOKENS:
-        return float("nan"), 0.0, "", False
+        return float("nan"), 0.0, "", False, False
     marks = ""
     m = _FOOTNOTE.search(t)
     while m and m.group(0):
@@ -52,21 +56,32 @@ def _number(text: str) -> tuple[float, float, str, bool] | str:
     percent = t.endswith("%")
     if percent:
         t = t[:-1].strip()
-    if _THOUSANDS.match(t):
+    thousands = bool(_THOUSANDS.match(t))
+    if thousands:
         t = t.replace(",", "")
     if not _NUMBER.match(t):
         return "not a number"
+    value = float(t)
+    if value in (_INF, -_INF):
+        return OVERFLOW
     mantissa, _, exponent = t.lower().partition("e")
     decimals = len(mantissa.partition(".")[2])
-    half_ulp = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
-    return float(t), half_ulp, marks, percent
+    try:
+        half_ulp = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    except OverflowError:  # 0e400: finite value, exponent beyond float64
+        return OVERFLOW
+    return value, half_ulp, marks, percent, thousands
 
 
+_INF = float("inf")
+OVERFLOW = ("too large for a float64 number (beyond 1.8e308, it would be read as infinity); "
+            "write the value as the table means it, or '-' if it is missing")
 _CACHE: dict[str, Cell] = {}
 
 
 def parse_cell(raw: str) -> Cell:
-    """Parse one cell (cached: leaderboards repeat values a lot)."""
+    """Parse one cell (cached: leaderboards repeat values a lot; text is not cached, so a column of system
+    names cannot fill the cache)."""
     cell = _CACHE.get(raw)
     if cell is not None:
         return cell
@@ -76,19 +91,21 @@ def parse_cell(raw: str) -> Cell:
     else:
         parts = text.split("/") if "/" in text else [text]
         values, ulps, marks, percent = [], [], "", False
-        error = None
+        error, thousands = None, False
         for part in parts:
             got = _number(part)
             if isinstance(got, str):
-                error = (f"{got}: expected a number, a composite like '93.9/91.8', or '-' for missing"
-                         if len(parts) == 1 else f"component {part.strip()!r} is {got}")
+                error = (got if got == OVERFLOW else f"{got}: expected a number, a composite like '93.9/91.8', "
+                         "or '-' for missing") if len(parts) == 1 else f"component {part.strip()!r} is {got}"
                 break
             values.append(got[0])
             ulps.append(got[1])
             marks += got[2]
             percent = percent or got[3]
-        cell = Cell(raw, tuple(values), tuple(ulps), marks=marks, percent=percent, error=error) if error is None \
-            else Cell(raw, error=error)
+            thousands = thousands or got[4]
+        if error is not None:
+            return Cell(raw, error=error)
+        cell = Cell(raw, tuple(values), tuple(ulps), marks=marks, percent=percent, thousands=thousands)
     if len(_CACHE) < 200_000:
         _CACHE[raw] = cell
     return cell

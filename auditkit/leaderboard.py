@@ -66,6 +66,7 @@ class RawTable:
     rows: list[list[str]]
     lines: list[int]
     notes: list[str] = field(default_factory=list)
+    header_line: int | None = 1  # where the header is, for messages about it (None: no such line, e.g. Parquet)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class ParsedColumn:
     missing: np.ndarray
     nan: np.ndarray
     errors: list[tuple[int, str, str]]  # (row index, raw text, message)
+    notes: list[str] = field(default_factory=list)  # e.g. thousands separators removed
 
 
 class Leaderboard:
@@ -90,7 +92,8 @@ class Leaderboard:
 
     def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[str]], *, source: str = "<memory>",
                  sha256: str | None = None, lines: Sequence[int] | None = None, notes: Sequence[str] = (),
-                 system_column: str | None = None, format: str = "", long_records: Any = None):
+                 system_column: str | None = None, format: str = "", long_records: Any = None,
+                 header_line: int | None = 1):
         self.columns = [str(c).strip() for c in columns]
         self.raw = [list(r) for r in rows]
         self.source = source
@@ -101,13 +104,13 @@ class Leaderboard:
         if sha256 is None:
             sha256 = hashlib.sha256("\n".join(",".join(r) for r in [self.columns, *self.raw]).encode()).hexdigest()
         self.sha256 = sha256
-        self._index = {}
-        for i, c in enumerate(self.columns):
-            self._index.setdefault(normalize(c), i)
+        self._index = _unique_index(self.columns, source, header_line)
+        self._position = {c: i for i, c in enumerate(self.columns)}
         self._parsed: dict[str, ParsedColumn] = {}
         self.system_column = self._pick_system_column(system_column)
         self.team_column = self._pick_team_column()
-        self.systems = [clean_name(r[self.columns.index(self.system_column)]) for r in self.raw]
+        self.systems = [clean_name(c) for c in self.column(self.system_column)]
+        self._note_cleaned_names()
 
     # -- columns ---------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -124,7 +127,7 @@ class Leaderboard:
         col = self.find_column(name)
         if col is None:
             raise UsageError(f"{self.source}: no column {name!r}; columns are: {', '.join(self.columns)}")
-        i = self.columns.index(col)
+        i = self._position[col]
         return [r[i] for r in self.raw]
 
     def teams(self) -> list[str | None]:
@@ -156,8 +159,16 @@ class Leaderboard:
                 return col
         return None
 
+    def _note_cleaned_names(self) -> None:
+        raw = self.column(self.system_column)
+        changed = [(r, s) for r, s in zip(raw, self.systems) if r != s and re.sub(r"\s+", " ", r).strip() == s]
+        if changed:
+            r, s = changed[0]
+            self.notes.append(f"system names: whitespace normalized in {len(changed)} name(s) (e.g. {r!r} -> "
+                              f"{s!r}); names that differ only in spacing are the same system")
+
     def _mostly_text(self, col: str) -> bool:
-        i = self.columns.index(col)
+        i = self._position[col]
         cells = [parse_cell(r[i]) for r in self.raw[:50]]
         present = [c for c in cells if not c.missing]
         return bool(present) and sum(c.error is not None for c in present) > len(present) / 2
@@ -169,7 +180,8 @@ class Leaderboard:
         if col is None:
             raise UsageError(f"{self.source}: no column {name!r}; columns are: {', '.join(self.columns)}")
         if col not in self._parsed:
-            self._parsed[col] = _parse_column(col, self.column(col))
+            pc = self._parsed[col] = _parse_column(col, self.column(col))
+            self.notes.extend(pc.notes)
         return self._parsed[col]
 
     def numeric(self, name: str) -> ParsedColumn:
@@ -225,6 +237,23 @@ def match_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", name.lower())
 
 
+def _unique_index(columns: list[str], source: str, header_line: int | None) -> dict[str, int]:
+    """normalized name -> position; two columns with one name (case and spacing aside) are refused, since a
+    reader that picked one of them would pick silently."""
+    index: dict[str, int] = {}
+    for i, c in enumerate(columns):
+        key = normalize(c)
+        if key in index:
+            j = index[key]
+            same = "the same name" if columns[j] == c else "names that differ only in case or spacing"
+            raise ParseError(f"columns {j + 1} ({columns[j]!r}) and {i + 1} ({c!r}) have {same}", source=source,
+                             line=header_line, column=c,
+                             hint="rename one of them (e.g. 'MMLU' and 'MMLU (5-shot)') so each column has its "
+                                  "own name")
+        index[key] = i
+    return index
+
+
 def _parse_column(name: str, cells: list[str]) -> ParsedColumn:
     n = len(cells)
     fast = _fast_numeric(cells)
@@ -240,6 +269,7 @@ def _parse_column(name: str, cells: list[str]) -> ParsedColumn:
     ncomp = np.zeros(n, np.int64)
     missing = np.zeros(n, bool)
     errors = []
+    thousands = [p.raw for p in parsed if p.thousands]
     for i, p in enumerate(parsed):
         if p.error is not None:
             errors.append((i, p.raw, p.error))
@@ -251,24 +281,27 @@ def _parse_column(name: str, cells: list[str]) -> ParsedColumn:
             values[i, :len(p.values)] = p.values
             ulps[i, :len(p.values)] = p.half_ulps
     nan = np.isnan(values) & (np.arange(k)[None, :] < ncomp[:, None])
-    return ParsedColumn(name, values, ulps, ncomp, missing, nan, errors)
+    notes = [f"column {name!r}: thousands separators removed in {len(thousands)} cell(s) (e.g. {thousands[0]!r} "
+             f"read as {parse_cell(thousands[0]).values[0]:g})"] if thousands else []
+    return ParsedColumn(name, values, ulps, ncomp, missing, nan, errors, notes)
 
 
-_PLAIN_DECIMAL = re.compile(r"^\s*[+-]?\d+(\.(\d*))?\s*$")
+_NOT_PLAIN = str.maketrans("", "", "0123456789.+- ")
 
 
 def _fast_numeric(cells: list[str]):
-    """Vectorized path for columns of plain decimals (the common case for large tables)."""
-    if not cells:
+    """Vectorized path for columns of plain decimals (the common case for large tables): every cell made only of
+    digits, one sign, one point and spaces. Anything else (nan, inf, exponents, commas, '_', empty cells) takes
+    the careful path, so the two paths agree on every cell the fast one accepts."""
+    if not cells or "".join(cells).translate(_NOT_PLAIN):
         return None
     try:
         values = np.asarray(cells, dtype=np.float64)
-    except ValueError:
+    except ValueError:  # '', '1.2.3', '+-1'
+        return None
+    if not np.isfinite(values).all():  # a 310-digit integer overflows: the careful path refuses it
         return None
     arr = np.asarray(cells, dtype=str)
-    if np.char.find(arr, "n").any() or np.char.find(arr, "N").any() or np.char.find(arr, "e").any() \
-            or np.char.find(arr, "E").any() or np.char.find(arr, "i").any() or np.char.find(arr, "I").any():
-        return None  # nan/inf/exponents go through the careful path
     stripped = np.char.strip(arr)
     dot = np.char.find(stripped, ".")
     decimals = np.where(dot >= 0, np.char.str_len(stripped) - dot - 1, 0)
@@ -332,7 +365,8 @@ def from_table(table: RawTable, *, source: str, sha256: str | None = None, forma
     if not table.rows:
         raise InputError(f"{source}: the table has a header but no rows")
     return Leaderboard(table.header, table.rows, source=source, sha256=sha256, lines=table.lines,
-                       notes=table.notes, system_column=system_column, format=format)
+                       notes=table.notes, system_column=system_column, format=format,
+                       header_line=table.header_line)
 
 
 def _from_dataframe(df, system_column: str | None) -> Leaderboard:
@@ -371,8 +405,11 @@ def _pivot_long(table: RawTable, lay: dict[str, int | None], *, source: str, sha
     metrics: dict[str, list[str]] = {}
     seen: dict[tuple, int] = {}
     records = []
+    respaced: list[tuple[str, str]] = []
     for row, line in zip(table.rows, table.lines):
-        sysname, task = row[lay["system"]], row[lay["task"]].strip()
+        sysname, task = clean_name(row[lay["system"]]), row[lay["task"]].strip()
+        if sysname != row[lay["system"]] and re.sub(r"\s+", " ", row[lay["system"]]).strip() == sysname:
+            respaced.append((row[lay["system"]], sysname))
         metric = row[lay["metric"]].strip() if lay["metric"] is not None else ""
         inst = row[lay["instance"]].strip() if lay["instance"] is not None else ""
         key = (sysname, task, metric, inst)
@@ -393,14 +430,15 @@ def _pivot_long(table: RawTable, lay: dict[str, int | None], *, source: str, sha
         if inst:
             records.append((sysname, task, metric, inst, row[lay["value"]], line))
     rows, lines = [], []
+    partial: list[str] = []
     for sysname, entry in systems.items():
         cells = []
         for task in tasks:
             parts = []
             for metric in metrics[task]:
                 vals = entry["cells"].get((task, metric))
-                if not vals:
-                    parts.append("")
+                if not vals or (len(vals) == 1 and parse_cell(vals[0]).missing):
+                    parts.append("")  # absent, or '-' / 'n/a' for this metric
                 elif len(vals) == 1:
                     parts.append(vals[0].strip())
                 else:
@@ -410,10 +448,18 @@ def _pivot_long(table: RawTable, lay: dict[str, int | None], *, source: str, sha
                         raise ParseError("per-instance value is not a single number", source=source,
                                          line=entry["line"], column=task, value=bad)
                     parts.append(repr(float(np.mean([c.values[0] for c in nums]))))
-            cells.append("/".join(parts) if any(parts) else "")
+            if any(parts) and not all(parts):
+                partial.append(f"{sysname} {task}")
+            cells.append("/".join(parts) if all(parts) else "")
         rows.append([sysname, *entry["attrs"], *cells])
         lines.append(entry["line"])
     columns = [h[lay["system"]], *(h[i] for i in attrs), *tasks]
     notes = list(table.notes) + [f"long table pivoted to wide: {len(rows)} systems x {len(tasks)} tasks"]
+    if respaced:
+        notes.append(f"system names: whitespace normalized in {len(respaced)} row(s) (e.g. {respaced[0][0]!r} -> "
+                     f"{respaced[0][1]!r}); names that differ only in spacing are the same system")
+    if partial:
+        notes.append(f"{len(partial)} task cell(s) with a metric missing are treated as missing: "
+                     + ", ".join(partial[:8]) + (" ..." if len(partial) > 8 else ""))
     return Leaderboard(columns, rows, source=source, sha256=sha256, lines=lines, notes=notes,
                        system_column=h[lay["system"]], format=format, long_records=records or None)

@@ -3,12 +3,24 @@
 A plugin that fails to import, implements a misspelled hook, returns a wrong record or a duplicate name does not
 break the tool: the problem is kept on its :class:`PluginInfo` and shown by ``auditkit plugins``. Records are
 collected lazily, per kind, the first time a kind is asked for, with each plugin's hook called in isolation.
+
+Isolation covers every ``BaseException`` a plugin raises (``SystemExit``, ``KeyboardInterrupt``, ``GeneratorExit``
+...) except the user's own Ctrl-C: while plugin code runs, a SIGINT handler marks a real interrupt, and only that
+one propagates. What a plugin prints to stdout while it is imported or registers records is captured (kept on its
+info, shown by ``auditkit plugins``) so it never mixes into ``--format json`` output. A recipe's regular
+expressions are compiled when it is registered; an invalid one makes the recipe a plugin error, never a crash later.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import os
+import re
+import signal
+import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +46,7 @@ class PluginInfo:
     errors: list[str] = field(default_factory=list)
     disabled: bool = False
     commands: list[str] = field(default_factory=list)
+    output: str = ""  # what the plugin printed to stdout while loading (captured, never on the real stdout)
 
     @property
     def ok(self) -> bool:
@@ -42,17 +55,58 @@ class PluginInfo:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "module": self.module, "distribution": self.distribution,
                 "version": self.version, "disabled": self.disabled, "provides": self.provides,
-                "commands": self.commands, "errors": self.errors}
+                "commands": self.commands, "errors": self.errors, "output": self.output}
 
 
 def disabled_names() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
 
 
+class _UserInterrupt:
+    """While plugin code runs: remember whether a KeyboardInterrupt came from a real SIGINT (the user) or was
+    raised by the plugin itself."""
+
+    def __init__(self):
+        self.hit = False
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            def handler(signum, frame):
+                self.hit = True
+                raise KeyboardInterrupt
+            self.previous = signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+@contextlib.contextmanager
+def _plugin_code(info: "PluginInfo", what: str):
+    """Run plugin code: stdout captured onto ``info.output``; any BaseException but the user's Ctrl-C is recorded
+    on ``info.errors`` as ``"{what} raised TYPE: message"``; the block's caller sees ``info.errors`` grow."""
+    buf = io.StringIO()
+    guard = _UserInterrupt()
+    try:
+        with guard, contextlib.redirect_stdout(buf):
+            yield
+    except BaseException as exc:  # noqa: B036 - a plugin's SystemExit/KeyboardInterrupt must not end the tool
+        if guard.hit:
+            raise
+        info.errors.append(f"{what} raised {type(exc).__name__}: {exc}")
+    finally:
+        if buf.getvalue():
+            info.output += buf.getvalue()
+
+
 class Registry:
     """Loads plugins and hands out their records by kind and name."""
 
     def __init__(self, load_entry_points: bool = True):
+        self.unknown_disabled: list[str] = []  # names in AUDITKIT_DISABLE_PLUGINS that match no plugin
         self.pm = pluggy.PluginManager("auditkit")
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
@@ -68,6 +122,14 @@ class Registry:
         off = disabled_names()
         eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
                      key=lambda ep: (ep.dist is None or ep.dist.name != "auditkit", ep.name))
+        self.unknown_disabled = sorted(off - {ep.name for ep in eps})
+        installed = sorted({ep.name for ep in eps})
+        for name in self.unknown_disabled:  # listed by `auditkit plugins` with the reason, and said on stderr once
+            hint = difflib.get_close_matches(name, installed, n=1)
+            msg = (f"named in {DISABLE_ENV}, but no installed plugin has this name"
+                   + (f"; did you mean {hint[0]!r}?" if hint else f"; installed: {', '.join(installed)}"))
+            self.plugins[name] = PluginInfo(name=name, module="-", errors=[msg])
+            print(f"auditkit: warning: {name!r} {msg}", file=sys.stderr)
         for ep in eps:
             dist = ep.dist
             info = PluginInfo(name=ep.name, module=ep.value,
@@ -81,12 +143,15 @@ class Registry:
             if ep.name in off:
                 info.disabled = True
                 continue
-            try:
-                obj = ep.load()
-            except Exception as exc:  # a broken plugin must not break the tool
-                info.errors.append(f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
+            loaded = []
+            n_errors = len(info.errors)
+            with _plugin_code(info, f"importing {ep.value}"):
+                loaded.append(ep.load())
+            if len(info.errors) > n_errors or not loaded:
+                info.errors[n_errors:] = [e.replace(f"importing {ep.value} raised", f"failed to import {ep.value}:")
+                                          for e in info.errors[n_errors:]]
                 continue
-            self._register(obj, info)
+            self._register(loaded[0], info)
         self._check_hook_names()
 
     def register(self, obj: Any, name: str, *, distribution: str | None = None) -> PluginInfo:
@@ -156,16 +221,20 @@ class Registry:
         # iterate as listed so the first registered plugin (first-party ones load first) wins a name
         for impl in hook.get_hookimpls():
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
-            try:
-                result = impl.function() or []
-                if isinstance(result, (str, bytes)) or hasattr(result, "name") or not hasattr(result, "__iter__"):
-                    info.errors.append(f"auditkit_register_{kind} returned {type(result).__name__} "
-                                       f"{result!r:.60}; return a list of auditkit.{record_type.__name__} records")
-                    continue
-                result = list(result)  # a generator that raises part-way is caught here too
-            except Exception as exc:
-                info.errors.append(f"auditkit_register_{kind} raised {type(exc).__name__}: {exc}")
+            got, n_errors = [], len(info.errors)
+            with _plugin_code(info, f"auditkit_register_{kind}"):
+                got.append(impl.function() or [])
+                if not (isinstance(got[0], (str, bytes)) or hasattr(got[0], "name")
+                        or not hasattr(got[0], "__iter__")):
+                    got[0] = list(got[0])  # a generator that raises part-way is caught here too
+            if len(info.errors) > n_errors:
                 continue
+            if not isinstance(got[0], list):
+                if got:
+                    info.errors.append(f"auditkit_register_{kind} returned {type(got[0]).__name__} "
+                                       f"{got[0]!r:.60}; return a list of auditkit.{record_type.__name__} records")
+                continue
+            result = got[0]
             for record in result:
                 problem = _record_problem(record, record_type)
                 if problem:
@@ -202,10 +271,8 @@ class Registry:
         for impl in self.pm.hook.auditkit_register_commands.get_hookimpls():
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
             before = dict(cli.commands)
-            try:
+            with _plugin_code(info, "auditkit_register_commands"):
                 impl.function(cli=cli)
-            except Exception as exc:
-                info.errors.append(f"auditkit_register_commands raised {type(exc).__name__}: {exc}")
             for name, cmd in list(cli.commands.items()):
                 if name in before and before[name] is not cmd:
                     cli.commands[name] = before[name]  # keep the first provider's command
@@ -227,7 +294,19 @@ def _record_problem(record: Any, record_type: type) -> str | None:
     if not isinstance(record.name, str) or not NAME_PATTERN.match(record.name):
         return (f"invalid name {record.name!r}: use lowercase letters, digits, '-', '_' or '.', starting with "
                 "a letter")
+    for attr in PATTERN_FIELDS.get(type(record).__name__, ()):
+        value = getattr(record, attr, None)
+        for pattern in ([value] if isinstance(value, str) else list(value or ())):
+            try:
+                re.compile(pattern, re.I)
+            except (re.error, TypeError) as exc:
+                return (f"{type(record).__name__.lower()} {record.name!r}: {attr} {pattern!r} is not a valid regular "
+                        f"expression ({exc}); the {type(record).__name__.lower()} is not registered")
     return None
+
+
+# record fields that hold regular expressions, compiled when the record is registered
+PATTERN_FIELDS = {"Recipe": ("published_score", "reference")}
 
 
 _REGISTRY: Registry | None = None

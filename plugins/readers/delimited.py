@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 
 from auditkit.cells import parse_cell
@@ -10,9 +11,12 @@ from auditkit.errors import ParseError
 from auditkit.leaderboard import RawTable, Source
 
 DELIMITERS = (",", "\t", ";", "|")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 def _split(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    if len(text) >= csv.field_size_limit():  # no field limit below the file's own size
+        csv.field_size_limit(len(text) + 1)
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, quotechar='"', strict=False)
     rows, lines, end = [], [], 0
     for row in reader:
@@ -63,6 +67,8 @@ def read_delimited(source: Source) -> RawTable:
     body = [[c.strip() for c in r] for r in rows[1:]]
     body_lines = lines[1:]
     notes = [] if delimiter == "," else [f"delimiter sniffed: {delimiter!r}"]
+    if delimiter == ";":
+        _refuse_decimal_commas(header, body, body_lines, source.name)
     header, body, repair = _repair_header(header, body, body_lines, source.name)
     if repair:
         notes.append(repair)
@@ -70,21 +76,40 @@ def read_delimited(source: Source) -> RawTable:
         if len(row) != len(header):
             raise ParseError(f"has {len(row)} fields but the header has {len(header)}", source=source.name,
                              line=line, hint="quote fields that contain the delimiter, or fix the row")
-    return RawTable(header, body, body_lines, notes)
+    return RawTable(header, body, body_lines, notes, header_line=lines[0])
+
+
+def _refuse_decimal_commas(header, body, lines, name):
+    """A ';'-separated file usually comes from a locale that writes a decimal comma: '60,500' may be 60.5 or
+    60500. auditkit does not guess."""
+    for row, line in zip(body, lines):
+        for j, cell in enumerate(row):
+            if "," in cell and _DECIMAL_COMMA.match(cell):
+                raise ParseError("a number with a comma in a ';'-separated file is ambiguous (a decimal comma or a "
+                                 "thousands separator?)", source=name, line=line,
+                                 column=header[j] if j < len(header) else f"#{j + 1}", value=cell,
+                                 hint="export the table with '.' as the decimal point and no thousands separator")
 
 
 def _repair_header(header, body, lines, name):
     """Rows one field longer than the header are repaired only when the fix is unambiguous:
-    an extra field that is empty in every row is dropped; else, when every row's first field is text and the
-    header's first name belongs to a numeric column, the header was missing a name for the first column."""
+    the field that is empty in every row is dropped: the trailing one when it is (a delimiter at the end of each
+    line), else the only such field; several empty fields, none trailing, are ambiguous and refused. Else, when
+    every row's first field is text and the second a number, the header was missing a name for the first column."""
     widths = {len(r) for r in body}
     if widths != {len(header) + 1}:
         return header, body, None
-    for j in range(len(header) + 1):
-        if all(not r[j] for r in body):
-            fixed = [r[:j] + r[j + 1:] for r in body]
-            return header, fixed, (f"the header has {len(header)} fields but every row has {len(header) + 1}; "
-                                   f"field {j + 1} is empty in every row and was dropped")
+    empty = [j for j in range(len(header) + 1) if all(not r[j] for r in body)]
+    if len(header) in empty or len(empty) == 1:
+        j = len(header) if len(header) in empty else empty[0]
+        fixed = [r[:j] + r[j + 1:] for r in body]
+        where = "the trailing field" if j == len(header) else "field"
+        return header, fixed, (f"the header has {len(header)} fields but every row has {len(header) + 1}; "
+                               f"{where} {j + 1} is empty in every row and was dropped")
+    if empty:
+        raise ParseError(f"the header has {len(header)} fields but every row has {len(header) + 1}, and fields "
+                         f"{', '.join(str(j + 1) for j in empty)} are all empty: which one is padding cannot be told",
+                         source=name, line=lines[0], hint="add the missing column name to the header")
     first_is_text = all(parse_cell(r[0]).error is not None for r in body)
     second_numeric = all(parse_cell(r[1]).error is None for r in body)
     if first_is_text and second_numeric:
