@@ -44,6 +44,14 @@ def auditkit_register_diagnostics():
 
 
 @auditkit.hookimpl
+def auditkit_register_techniques():
+    """The diagnostic's own claims (FlatNCE's gradient, float32 vanishing, the formats' rounding thresholds)."""
+    from .claims import TECHNIQUES
+
+    return list(TECHNIQUES)
+
+
+@auditkit.hookimpl
 def auditkit_register_commands(cli):
     from .commands import contrastive_group
 

@@ -33,13 +33,22 @@ LOSS_KEYS = ("loss_underflow_fraction", "max_loss_rel_error", "min_grad_cosine",
              "grad_sums_to_zero", "max_grad_sum_rel_error", "positive_grad_zero_fraction")
 
 
+# Significand precision p (bits, the implicit leading bit included) of each format: IEEE 754-2008 binary16 (11),
+# binary32 (24), binary64 (53); bfloat16 keeps float32's exponent and 7 explicit fraction bits (8).
+SIGNIFICAND_BITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
 def half_ulp_of_one(dtype: str) -> float:
-    """xi below this makes 1 + xi round to 1 (round-to-nearest-even): 2^-24 fp32, 2^-11 fp16, 2^-9 bf16."""
-    return {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -9, "float32": 2.0 ** -24, "float64": 2.0 ** -53}[dtype]
+    """``2**-p``: for xi at or below this, 1 + xi rounds to 1 (round-to-nearest-even, the tie going to 1).
+
+    2^-24 fp32, 2^-11 fp16, 2^-8 bf16 (bf16: epsilon 2^-7, half of it 2^-8), 2^-53 fp64.
+    """
+    return 2.0 ** -SIGNIFICAND_BITS[dtype]
 
 
 def machine_epsilon(dtype: str) -> float:
-    return {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "float64": 2.0 ** -52}[dtype]
+    """``2**(1 - p)``: the gap between 1 and the next representable number (torch.finfo(dtype).eps)."""
+    return 2.0 ** (1 - SIGNIFICAND_BITS[dtype])
 
 
 def grad_sum_tolerance(dtype: str) -> float:

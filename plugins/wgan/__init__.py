@@ -37,6 +37,14 @@ def auditkit_register_diagnostics():
 
 
 @auditkit.hookimpl
+def auditkit_register_techniques():
+    """The plugin's own claims: GN, GraN, exact W1 and what the evaluation asserts."""
+    from .claims import TECHNIQUES
+
+    return list(TECHNIQUES)
+
+
+@auditkit.hookimpl
 def auditkit_register_commands(cli):
     cli.add_command(wgan_group)
 

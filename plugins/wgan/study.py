@@ -112,6 +112,18 @@ def train_run(dataset: str, method: str, cfg: StudyConfig, seed: int = 0, loss: 
         torch.set_num_threads(threads)
 
 
+def gradient_penalty(critic, real, fake, t, lam: float = 10.0):
+    """WGAN-GP's two-sided penalty ``lam * mean((‖∇ₓD(x̂)‖ − 1)²)`` at ``x̂ = t·real + (1 − t)·fake`` (Gulrajani et
+    al. 2017, arXiv 1704.00028, eq. 3), with the graph kept so the penalty trains the critic."""
+    import torch
+
+    from . import critics as C
+
+    xi = (t * real + (1 - t) * fake).detach().requires_grad_(True)
+    (gx,) = torch.autograd.grad(C.critic_output(critic, xi).sum(), xi, create_graph=True)
+    return lam * ((C.flat_norm(gx) - 1) ** 2).mean()
+
+
 def _train_run(torch, dataset, method, cfg, seed, loss):
     from . import critics as C
     from .w1 import w1_assignment
@@ -171,9 +183,7 @@ def _train_run(torch, dataset, method, cfg, seed, loss):
                 loss_d = critic_hat(fake).mean() - critic_hat(real).mean()
             if method == "gp":
                 t = torch.rand(cfg.batch, 1, generator=gen, dtype=DT)
-                xi = (t * real + (1 - t) * fake).requires_grad_(True)
-                (gx,) = torch.autograd.grad(D(xi).sum(), xi, create_graph=True)
-                loss_d = loss_d + cfg.gp_lambda * ((C.flat_norm(gx) - 1) ** 2).mean()
+                loss_d = loss_d + gradient_penalty(D, real, fake, t, cfg.gp_lambda)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
