@@ -1,4 +1,5 @@
-"""Writing output files safely: the one writer every command uses.
+"""Output that holds its promise: the one file writer every command uses, and the escaping of data cells for the
+formats another program interprets (CSV in a spreadsheet, Markdown in a browser, text in a terminal).
 
 Rules (see ``docs/reliability.md``):
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import signal
 import stat
 import sys
@@ -219,4 +221,36 @@ def _replace_atomically(path: str, target: str, data: bytes, mode: int | None) -
         raise
 
 
-__all__ = ["write_output", "guard_outputs", "command_paths", "TMP_PREFIX", "TMP_SUFFIX"]
+# -- escaping data for the formats that a reader's program interprets ----------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \\), other two-byte ESC sequences, then any control character
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def csv_safe(value):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP "CSV Injection"): a text cell starting with
+    ``= + - @``, a tab or a carriage return gets a leading single quote. Numbers (int/float) and text that is a
+    plain number (``-1.5``, ``+3``, ``-2e-3``: a spreadsheet reads them as that number) and a lone ``-`` (the
+    missing marker) are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and value != "-" and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def markdown_safe(text: str) -> str:
+    """Markdown table cell text: HTML escaped (``<script>`` shows as text), pipes escaped, newlines as spaces."""
+    import html
+
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def terminal_safe(text: str) -> str:
+    """Text for a terminal: ANSI/OSC escape sequences and control characters (including bidi overrides) removed,
+    a newline or tab inside a cell shown as a space."""
+    text = _ANSI.sub("", text).replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub("", text)
+
+
+__all__ = ["csv_safe", "markdown_safe", "terminal_safe", "write_output", "guard_outputs", "command_paths", "TMP_PREFIX", "TMP_SUFFIX"]

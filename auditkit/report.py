@@ -130,24 +130,31 @@ def format_value(v: Any, digits: int = 4) -> str:
 
 
 def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    """A plain fixed-width table; numbers right-aligned."""
+    """A plain fixed-width table; numbers right-aligned; escape sequences and control characters in the data are
+    removed so a cell cannot drive the terminal."""
+    from .output import terminal_safe
+
     if not rows:
         return "(no rows)"
     columns = list(columns or rows[0].keys())
-    cells = [[format_value(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    cells = [[terminal_safe(format_value(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(terminal_safe(c)), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) for c in columns]
     def line(vals):
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)).rstrip()
-    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+    return "\n".join([line([terminal_safe(c) for c in columns]), line(["-" * w for w in widths]),
+                      *(line(r) for r in cells)])
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A GFM pipe table; cell text is HTML-escaped (``<script>`` shows as text) and pipes are escaped."""
+    from .output import markdown_safe, terminal_safe
+
     if not rows:
         return "_(no rows)_"
     columns = list(columns or rows[0].keys())
-    esc = lambda s: format_value(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    out = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    esc = lambda s: markdown_safe(terminal_safe(format_value(s)))  # noqa: E731
+    out = ["| " + " | ".join(esc(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     out += ["| " + " | ".join(esc(r.get(c)) for c in columns) + " |" for r in rows]
     return "\n".join(out)
 
@@ -163,12 +170,20 @@ def html_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = N
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """RFC 4180 CSV; text cells that a spreadsheet would run as a formula are neutralized with a leading single
+    quote (OWASP; see :func:`auditkit.output.csv_safe` and docs/reliability.md)."""
+    from .output import csv_safe
+
     buf = io.StringIO()
     columns = list(columns or (rows[0].keys() if rows else []))
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
+    w = csv.writer(buf, lineterminator="\n")
+
+    def cell(v):  # the csv module does not quote a lone '\r' under this line terminator: make it a quoted '\n'
+        v = csv_safe("" if v is None else v)
+        return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v
+    w.writerow([cell(str(c)) for c in columns])
     for r in rows:
-        w.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in columns})
+        w.writerow([cell(r.get(c)) for c in columns])
     return buf.getvalue()
 
 

@@ -204,3 +204,68 @@ def test_signal_mid_write_leaves_no_temp_file(tmp_path, signame):
 
 def test_errors_are_auditkit_errors():
     assert issubclass(InputError, AuditkitError) and InputError.exit_code == 2
+
+
+# -- escaping: CSV formulas (OWASP), HTML in Markdown, escape sequences in the terminal ---------------------------
+PAYLOADS = ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tTAB", "\rCR"]
+
+
+def _csv_cells(text):
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_csv_neutralizes_formula_cells_and_keeps_numbers():
+    from auditkit.report import csv_text
+
+    rows = [{"system": p, "score": -1.5, "text_number": "-1.5", "missing": "-"} for p in PAYLOADS]
+    got = _csv_cells(csv_text(rows))
+    assert [r[0] for r in got[1:]] == ["'" + p.replace("\r", "\n") for p in PAYLOADS]
+    assert len(got) == len(PAYLOADS) + 1  # a carriage return cannot break a row
+    assert all(r[1] == "-1.5" and r[2] == "-1.5" and r[3] == "-" for r in got[1:])
+    assert _csv_cells(csv_text([{"=1+1": 1}]))[0] == ["'=1+1"]  # a header from the input is data too
+
+
+def test_markdown_escapes_html_and_pipes():
+    from auditkit.report import markdown_table
+
+    text = markdown_table([{"system": "<script>alert(1)</script>"}, {"system": "<img src=x onerror=alert(1)>"},
+                           {"system": "a|b"}])
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "| a\\|b |" in text
+
+
+def test_text_table_strips_terminal_escapes():
+    from auditkit.report import text_table
+
+    evil = "\x1b]8;;http://evil\x07click\x1b]8;;\x07 \x1b[31mred\x1b[0m\x07\u202egnp.exe"
+    text = text_table([{"system": evil, "score": 1.0}])
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "click red" in text and "gnp.exe" in text
+
+
+def test_html_stays_escaped():
+    from auditkit.report import html_table
+
+    assert "&lt;script&gt;" in html_table([{"system": "<script>"}]) and "<script>" not in html_table(
+        [{"system": "<script>"}])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown", "table"])
+def test_rerank_output_is_escaped_end_to_end(tmp_path, fmt):
+    src = tmp_path / "inj.csv"
+    src.write_text('System,A,B\n"=HYPERLINK(""http://evil"",""x"")",80,70\n<script>alert(1)</script>,70,60\n'
+                   '"\x1b]8;;http://x\x07evil\x1b[31m",60,50\n')
+    result = CliRunner().invoke(cli, ["rerank", str(src), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    if fmt == "csv":
+        assert "'=HYPERLINK" in out and "\n=HYPERLINK" not in out and '"=HYPERLINK' not in out
+    elif fmt == "markdown":
+        assert "<script>" not in out and "&lt;script&gt;" in out
+    else:
+        ranking = out.split("\n\n")[1] if "\n\n" in out else out
+        assert "\x1b" not in ranking and "\x07" not in ranking
