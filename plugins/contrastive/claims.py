@@ -81,23 +81,23 @@ def _m_toy_infonce_fp32():
             "exact_loss": math.log1p(15 * math.exp(-TOY_GAP))}
 
 
-def _smallest_power_rounding_away(torch, dt) -> float:
-    """The largest x = 2^-k with 1 + x == 1 in ``dt`` (torch arithmetic), scanning k = 1, 2, ..."""
-    one = torch.ones((), dtype=dt)
+def _smallest_power_rounding_away(torch, dt, rounds=None) -> float:
+    """The largest x = 2^-k for which ``rounds(x)`` says 1 + x == 1 in ``dt``, scanning k = 1, 2, ...; NaN unless
+    the threshold is sharp (1.5 * 2^-k, representable in every format here, must not round to 1)."""
+    rounds = rounds or (lambda x: bool(torch.ones((), dtype=dt) + x == 1))
     for k in range(1, 80):
-        x = torch.tensor(2.0 ** -k, dtype=dt)
-        if bool(one + x == one):
-            # and the threshold is sharp: 1.5 * 2^-k (representable) does not round to 1
-            if bool(one + torch.tensor(1.5 * 2.0 ** -k, dtype=dt) == one):
-                return float("nan")
-            return 2.0 ** -k
+        if rounds(torch.tensor([2.0 ** -k], dtype=dt)):
+            return float("nan") if rounds(torch.tensor([1.5 * 2.0 ** -k], dtype=dt)) else 2.0 ** -k
     return float("nan")
 
 
 def _m_half_ulp_arithmetic():
-    """The threshold measured with torch arithmetic, as log2: -24 (fp32), -11 (fp16), -8 (bf16)."""
+    """The diagnostic's underflow test (``rounds_to_one``, what ``loss_underflow_fraction`` counts) flags exactly
+    xi <= 2^-p: as log2, -24 (fp32), -11 (fp16), -8 (bf16)."""
     torch = _torch()
-    return [math.log2(_smallest_power_rounding_away(torch, getattr(torch, dt)))
+    from .diagnose import rounds_to_one
+
+    return [math.log2(_smallest_power_rounding_away(torch, getattr(torch, dt), lambda x: bool(rounds_to_one(x)[0])))
             for dt in ("float32", "float16", "bfloat16")]
 
 
@@ -149,7 +149,8 @@ PRECISION = Technique(
     "float-precision", "Rounding of 1 + xi in the training precisions, which the contrastive diagnostic uses.",
     FORMATS_SRC, claims=(
         Claim("precision.half-ulp-of-one", "1 + xi rounds to 1 for xi <= 2^-p (p significand bits): 2^-24 in "
-              "float32, 2^-11 in float16, 2^-8 in bfloat16 (not 2^-9), measured with torch arithmetic (log2)",
+              "float32, 2^-11 in float16, 2^-8 in bfloat16 (not 2^-9); the diagnostic's underflow test, in torch "
+              "arithmetic, flags exactly these (log2)",
               FORMATS_SRC, _m_half_ulp_arithmetic, [-24.0, -11.0, -8.0], 0.0),
         Claim("precision.diagnostic-constants", "the diagnostic's half-ulp and epsilon constants equal torch's "
               "arithmetic and torch.finfo(dtype).eps for float16, bfloat16, float32 and float64 (ratios 1)",

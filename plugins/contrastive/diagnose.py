@@ -94,6 +94,12 @@ def reference(scores, positives):
     return {"lse": lse, "infonce": info, "flatnce": lse, "g_infonce": g_info, "g_flatnce": g_flat}
 
 
+def rounds_to_one(xi):
+    """Elementwise ``1 + xi == 1`` computed in ``xi``'s own dtype (a torch tensor), as a training loop would."""
+    torch = _torch()
+    return (torch.ones((), dtype=xi.dtype, device=xi.device) + xi) == 1
+
+
 def in_dtype(scores, positives, dtype: str):
     """Scores rounded to ``dtype``; losses and autograd gradients computed in it (returned as float64)."""
     torch = _torch()
@@ -105,8 +111,7 @@ def in_dtype(scores, positives, dtype: str):
     with torch.no_grad():
         d = s - s.gather(1, t[:, None])
         xi = torch.exp(d.scatter(1, t[:, None], float("-inf"))).sum(dim=1)
-        one_plus = torch.ones((), dtype=dt, device=s.device) + xi
-        underflow = one_plus == 1
+        underflow = rounds_to_one(xi)
     out = {"underflow": underflow}
     with torch.enable_grad():
         x = s.clone().requires_grad_(True)

@@ -20,6 +20,8 @@ from auditkit.arrays import load_array, sha256_file, split_spec
 from auditkit.errors import InputError, UsageError, require
 
 CHECK = "wgan-critic"
+GN_SATURATION_W1 = 2.0
+"""A GN critic has |f̂| < 1, so its KR estimate is below 2: at exact W1 >= 2 it cannot reach W1 ("saturated")."""
 
 
 # -- loading ------------------------------------------------------------------------------------------------------
@@ -221,7 +223,7 @@ def evaluate_critic(critic, real, fake, *, normalization: str = "none", eps: flo
     if normalization != "none":
         fast_path = C.fast_path_discrepancy(critic, xr[: min(64, xr.shape[0])], **kw)
 
-    saturated = bool(normalization == "gn" and w1 >= 2.0)
+    saturated = bool(normalization == "gn" and w1 >= GN_SATURATION_W1)
     f_hat_abs_max = float(max(vr["f_hat"].abs().max(), vf["f_hat"].abs().max()))
     summary: dict[str, Any] = {
         "critic_w1": critic_w1, "exact_w1": w1, "gap": gap, "ratio": ratio, "real_split_w1": real_split,
