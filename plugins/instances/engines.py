@@ -1,0 +1,57 @@
+"""Engine choice: ``numpy`` (in memory) for small inputs, ``duckdb`` for larger ones, ``dask`` on request.
+
+The default is chosen by input size (``AUTO_NUMPY_BYTES``): in-memory harness logs and long files below it go to
+numpy; anything scanned from disk goes to DuckDB. Dask is never picked automatically (it pays a cluster start-up
+and shuffles the self-join); ask for it with ``--engine dask``. The choice and its reason are printed in the footer.
+"""
+
+from __future__ import annotations
+
+from auditkit.errors import unknown_name
+
+ENGINES = ("numpy", "duckdb", "dask")
+AUTO_NUMPY_BYTES = 32 * 1024 * 1024
+
+
+def choose(iset, engine: str | None) -> tuple[str, str]:
+    """(engine, reason)."""
+    if engine not in (None, "auto") and engine not in ENGINES:
+        raise unknown_name("engine", engine, ENGINES)
+    if engine not in (None, "auto"):
+        return engine, "--engine"
+    size = iset.nbytes
+    if iset.in_memory and size < AUTO_NUMPY_BYTES:
+        return "numpy", f"input {size / 2**20:.1f} MiB < {AUTO_NUMPY_BYTES // 2**20} MiB, in memory"
+    return "duckdb", f"input {size / 2**20:.1f} MiB" + (" on disk" if not iset.in_memory else "")
+
+
+def reduce(iset, engine: str, *, pairs: bool = True, progress=None):
+    if engine == "numpy":
+        from .engine_numpy import reduce as run
+    elif engine == "duckdb":
+        from .engine_duckdb import reduce as run
+    elif engine == "dask":
+        from .engine_dask import reduce as run
+    else:
+        raise unknown_name("engine", engine, ENGINES)
+    try:
+        suff = run(iset, pairs=pairs, progress=progress)
+    except Exception as exc:
+        _wrap(exc, iset, engine)
+        raise
+    from .stats_record import check_pairs_against_groups
+
+    check_pairs_against_groups(suff)
+    return suff
+
+
+def _wrap(exc, iset, engine):
+    """Engine errors about the input (a bad cell in a scanned file) become InputError naming the files."""
+    from auditkit.errors import AuditkitError, InputError
+
+    if isinstance(exc, AuditkitError):
+        return
+    mod = type(exc).__module__
+    if mod.startswith("duckdb") or mod.startswith("pyarrow") or "ParserError" in type(exc).__name__:
+        where = ", ".join(iset.files) or "the instance table"
+        raise InputError(f"{where}: the {engine} engine could not read the input: {exc}") from exc

@@ -1,0 +1,116 @@
+"""The Python API and the Report of ``auditkit rescore``: read logs, reduce with an engine, score, compare with the
+reported aggregates, pair every two systems."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .table import InstanceSet
+
+
+@dataclass
+class RescoreResult:
+    instances: InstanceSet
+    engine: str
+    engine_reason: str
+    scores: list
+    pairs: list
+    findings: list
+    comparison: list[dict]
+    seconds: float
+    suff: Any = field(repr=False, default=None)
+
+    def matrix(self, metric: str | None = None):
+        """(systems, tasks, values): systems x tasks float64 (NaN: not scored), one metric per task."""
+        from .scoring import score_matrix
+
+        return score_matrix(self.scores, metric)
+
+    def ranking(self, rule: str = "arithmetic", metric: str | None = None, **params):
+        """The systems ranked by ``rule`` over the recomputed task scores (``auditkit.ranking_from_scores``); only
+        systems scored on every task take part (the others are listed as unscored)."""
+        import numpy as np
+
+        import auditkit
+
+        systems, tasks, values = self.matrix(metric)
+        rec = auditkit.get_registry().get("aggregators", rule)
+        complete = ~np.isnan(values).any(axis=1)
+        scores = np.full(len(systems), np.nan)
+        if complete.any():
+            w = np.full(len(tasks), 1.0 / len(tasks))
+            scores[complete] = rec.func(values[complete], xp=np, weights=w, **params)
+        unscored = {i: "not scored on every task" for i in np.flatnonzero(~complete)}
+        return auditkit.ranking_from_scores(systems, scores, rule, params, unscored=unscored,
+                                            provider="auditkit_plugins.instances")
+
+    def report(self):
+        from auditkit import Finding, Report, provenance
+
+        from .explain import CHECK
+
+        rep = Report("auditkit rescore: instance logs re-scored")
+        rep.tables["found"] = [f.as_row() for f in self.instances.found]
+        rep.tables["task scores"] = [
+            {"system": s.system, "task": s.task, "metric": s.metric, "kind": s.kind, "score": s.score, "n": s.n,
+             "se": s.se, **({"se_data": s.se_data, "se_prediction": s.se_prediction}
+                            if self.suff is not None and self.suff.has_sample else {})} for s in self.scores]
+        if self.comparison:
+            rep.tables["reported vs recomputed"] = self.comparison
+        if self.pairs:
+            rep.tables["paired differences"] = [
+                {k: v for k, v in p.as_row().items()
+                 if k not in ("se_data", "se_prediction") or self.suff.has_sample} for p in self.pairs]
+        for f in self.findings:
+            rep.add(f)
+        ok = sum(r["status"] == "reproduced" for r in self.comparison)
+        if self.comparison:
+            rep.add(Finding(CHECK, "info", f"{ok} of {len(self.comparison)} reported aggregates reproduced from "
+                                           "the instances", evidence={"reproduced": ok,
+                                                                      "reported": len(self.comparison)}))
+        for found in self.instances.found:
+            for note in found.notes:
+                rep.add(Finding("instances.read", "info", note, evidence={"source": found.source}))
+        rows = sum(s.rows for s in self.scores)
+        rep.summary.update({"engine": f"{self.engine} ({self.engine_reason})", "rows": rows,
+                            "seconds": round(self.seconds, 3),
+                            "rows_per_second": round(rows / self.seconds) if self.seconds > 0 else None})
+        rep.provenance = provenance(inputs=self.instances.inputs, engine=self.engine)
+        return rep
+
+
+def rescore(paths, *, engine: str | None = None, reported=None, reader: str | None = None, pairs: bool = True,
+            progress: bool | None = None) -> RescoreResult:
+    """Re-score instance logs.
+
+    ``paths``: a path, a list of paths, or an :class:`InstanceSet`; ``engine``: ``numpy``, ``duckdb``, ``dask`` or
+    None (chosen by size); ``reported``: a published table (CSV system, task, metric, value) or a list of
+    :class:`~.table.Reported` to compare with, in addition to what the logs themselves report."""
+    from .engines import choose, reduce
+    from .explain import explain, stderr_findings
+    from .loading import read_instances, read_reported
+    from .paired import pair_stats
+    from .progress import bar
+    from .scoring import task_scores
+
+    t0 = time.perf_counter()
+    iset = paths if isinstance(paths, InstanceSet) else read_instances(paths, reader=reader)
+    extra = []
+    if reported is not None:
+        extra = read_reported(reported) if not isinstance(reported, list) else list(reported)
+    name, reason = choose(iset, engine)
+    with bar(progress, total=1 + int(pairs), desc=f"rescore ({name})") as tick:
+        suff = reduce(iset, name, pairs=pairs, progress=tick)
+    scores = task_scores(suff)
+    all_reported = list(iset.reported) + extra
+    findings, comparison = explain(all_reported, scores, iset)
+    findings += stderr_findings(iset.reported, scores)
+    ps = pair_stats(suff) if pairs else []
+    return RescoreResult(iset, name, reason, scores, ps, findings, comparison, time.perf_counter() - t0, suff)
+
+
+def paired(paths, *, engine: str | None = None, reader: str | None = None, progress: bool | None = None) -> list:
+    """Paired statistics (:class:`~.paired.PairStat`) for every pair of systems on every task and metric."""
+    return rescore(paths, engine=engine, reader=reader, pairs=True, progress=progress).pairs

@@ -1,0 +1,159 @@
+"""Planted mismatches between a harness's reported aggregate and its instances, each explained: dropped instances,
+a subset, a different filter, a sibling metric, a 0-100 scale; and one that stays unexplained."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from auditkit_plugins.instances import rescore
+
+FIX = Path(__file__).parent / "fixtures" / "instances"
+MODEL = "EleutherAI__pythia-160m"
+SYSTEM = "EleutherAI/pythia-160m"
+
+
+@pytest.fixture
+def lmeval(tmp_path):
+    dest = tmp_path / "lmeval"
+    shutil.copytree(FIX / "lmeval", dest)
+    return dest
+
+
+def results_file(root):
+    return next((root / MODEL).glob("results_*.json"))
+
+
+def samples_file(root, task):
+    return next((root / MODEL).glob(f"samples_{task}_*.jsonl"))
+
+
+def edit_results(root, fn):
+    f = results_file(root)
+    doc = json.loads(f.read_text())
+    fn(doc)
+    f.write_text(json.dumps(doc))
+
+
+def finding(result, task, metric):
+    hits = [f for f in result.findings if f.system == SYSTEM and f.column == f"{task}/{metric}"
+            and f.check == "instances.reported"]
+    assert len(hits) == 1, [f.message for f in result.findings]
+    return hits[0]
+
+
+def arc_values(root, metric="acc"):
+    return [json.loads(line)[metric] for line in samples_file(root, "arc_easy").open()]
+
+
+def test_dropped_instances_are_explained_with_the_implied_mean(lmeval):
+    f = samples_file(lmeval, "arc_easy")
+    lines = f.read_text().splitlines()
+    f.write_text("\n".join(lines[:10] + lines[13:]) + "\n")          # drop 3 of 40 instances
+    result = rescore(lmeval, progress=False)
+    got = finding(result, "arc_easy", "acc")
+    assert got.evidence["explanation"] == "missing instances"
+    assert got.severity == "error"
+    assert got.evidence["missing"] == 3 and got.evidence["n_instances"] == 37
+    dropped = [json.loads(x)["acc"] for x in lines[10:13]]
+    assert got.evidence["implied_missing_mean"] == pytest.approx(sum(dropped) / 3, abs=1e-12)
+
+
+def test_subset_reported_is_found_at_the_first_n_instances(lmeval):
+    vals = arc_values(lmeval)
+
+    def plant(doc):
+        doc["results"]["arc_easy"]["acc,none"] = sum(vals[:25]) / 25
+        doc["n-samples"]["arc_easy"]["effective"] = 25
+
+    edit_results(lmeval, plant)
+    got = finding(rescore(lmeval, progress=False), "arc_easy", "acc")
+    assert got.evidence["explanation"] == "subset evaluated"
+    assert got.evidence["subset_n"] == 25
+
+
+def test_limit_run_is_reproduced_on_a_subset_with_a_warning(lmeval):
+    f = samples_file(lmeval, "arc_easy")
+    lines = f.read_text().splitlines()[:10]
+    f.write_text("\n".join(lines) + "\n")
+    vals = [json.loads(x) for x in lines]
+
+    def plant(doc):
+        doc["config"]["limit"] = 10
+        doc["results"]["arc_easy"]["acc,none"] = sum(v["acc"] for v in vals) / 10
+        doc["results"]["arc_easy"]["acc_norm,none"] = sum(v["acc_norm"] for v in vals) / 10
+        doc["n-samples"]["arc_easy"]["effective"] = 10
+
+    edit_results(lmeval, plant)
+    got = finding(rescore(lmeval, progress=False), "arc_easy", "acc")
+    assert got.severity == "warning"
+    assert got.evidence["explanation"] == "reproduced on a subset"
+    assert "10 of 40" in got.message and "--limit 10" in got.message
+
+
+def test_wrong_filter_is_named(lmeval):
+    def plant(doc):
+        r = doc["results"]["gsm8k"]
+        r["exact_match,strict-match"] = r["exact_match,flexible-extract"]
+
+    edit_results(lmeval, plant)
+    got = finding(rescore(lmeval, progress=False), "gsm8k", "exact_match,strict-match")
+    assert got.evidence["explanation"] == "different filter"
+    assert got.evidence["matches"] == "exact_match,flexible-extract"
+
+
+def test_acc_norm_reported_as_acc_is_a_different_metric(lmeval):
+    def plant(doc):
+        doc["results"]["arc_easy"]["acc,none"] = doc["results"]["arc_easy"]["acc_norm,none"]
+
+    edit_results(lmeval, plant)
+    got = finding(rescore(lmeval, progress=False), "arc_easy", "acc")
+    assert got.evidence["explanation"] == "different metric"
+    assert got.evidence["matches"] == "acc_norm"
+
+
+def test_published_table_on_a_0_100_scale_with_rounding(lmeval, tmp_path):
+    vals = arc_values(lmeval)
+    pub = tmp_path / "published.csv"
+    pub.write_text("system,task,metric,value\n"
+                   f"{SYSTEM},arc_easy,acc,{100 * sum(vals) / len(vals):.1f}\n"
+                   f"{SYSTEM},arc_easy,acc_norm,0.99\n")
+    result = rescore(lmeval, reported=pub, progress=False)
+    rows = [r for r in result.comparison if r["source"] == str(pub)]
+    assert [r["status"] for r in rows] == ["normalization", "unexplained"]
+
+
+def test_an_unexplained_mismatch_is_an_error_and_the_rest_still_reproduce(lmeval):
+    edit_results(lmeval, lambda doc: doc["results"]["arc_easy"].__setitem__("acc,none", 0.123456))
+    result = rescore(lmeval, progress=False)
+    got = finding(result, "arc_easy", "acc")
+    assert got.evidence["explanation"] == "unexplained" and got.severity == "error"
+    statuses = [r["status"] for r in result.comparison]
+    assert statuses.count("reproduced") == len(statuses) - 1
+    assert result.report().exit_code("error") == 1
+
+
+def test_inspect_sample_dropped_from_a_json_log(tmp_path):
+    src = json.loads((FIX / "inspect" / "sys-a.json").read_text())
+    src["samples"] = [s for s in src["samples"] if s["id"] != "q05"]   # both epochs of one question
+    p = tmp_path / "sys-a.json"
+    p.write_text(json.dumps(src))
+    result = rescore(p, progress=False)
+    (row,) = result.comparison
+    assert row["status"] == "missing instances"
+    assert row["n"] == 11 and row["n_reported"] == 12
+
+
+def test_inspect_stderr_is_compared(tmp_path):
+    # Inspect's stderr for accuracy is sqrt(var/n) over the epoch-reduced sample scores: recomputed, no finding
+    result = rescore(FIX / "inspect", progress=False)
+    assert not [f for f in result.findings if f.check == "instances.stderr"]
+    src = json.loads((FIX / "inspect" / "sys-a.json").read_text())
+    src["results"]["scores"][0]["metrics"]["stderr"]["value"] = 0.5
+    p = tmp_path / "sys-a.json"
+    p.write_text(json.dumps(src))
+    (f,) = [f for f in rescore(p, progress=False).findings if f.check == "instances.stderr"]
+    assert f.evidence["reported_stderr"] == 0.5
