@@ -76,6 +76,8 @@ def _number(text: str) -> tuple[float, float, str, bool, bool] | str:
 _INF = float("inf")
 OVERFLOW = ("too large for a float64 number (beyond 1.8e308, it would be read as infinity); "
             "write the value as the table means it, or '-' if it is missing")
+NOT_A_NUMBER = "not a number: expected a number, a composite like '93.9/91.8', or '-' for missing"
+_WORD = re.compile(r"[A-Za-z]{2}")  # two letters in a row: text (a name, a URL), unless it is 'nan'
 _CACHE: dict[str, Cell] = {}
 
 
@@ -88,6 +90,8 @@ def parse_cell(raw: str) -> Cell:
     text = raw.strip()
     if text.lower() in MISSING_TOKENS:
         cell = Cell(raw, missing=True)
+    elif "/" not in text and "[" not in text and _WORD.search(text) and "nan" not in text.lower():
+        return Cell(raw, error=NOT_A_NUMBER)  # fast refusal of plain text, e.g. a column of system names
     else:
         parts = text.split("/") if "/" in text else [text]
         values, ulps, marks, percent = [], [], "", False
@@ -95,8 +99,8 @@ def parse_cell(raw: str) -> Cell:
         for part in parts:
             got = _number(part)
             if isinstance(got, str):
-                error = (got if got == OVERFLOW else f"{got}: expected a number, a composite like '93.9/91.8', "
-                         "or '-' for missing") if len(parts) == 1 else f"component {part.strip()!r} is {got}"
+                error = (got if got == OVERFLOW else NOT_A_NUMBER) if len(parts) == 1 \
+                    else f"component {part.strip()!r} is {got}"
                 break
             values.append(got[0])
             ulps.append(got[1])

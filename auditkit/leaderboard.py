@@ -95,7 +95,7 @@ class Leaderboard:
                  system_column: str | None = None, format: str = "", long_records: Any = None,
                  header_line: int | None = 1):
         self.columns = [str(c).strip() for c in columns]
-        self.raw = [list(r) for r in rows]
+        self.raw = [r if type(r) is list else list(r) for r in rows]  # a reader's row lists are kept, not copied
         self.source = source
         self.format = format
         self.lines = list(lines) if lines is not None else list(range(2, len(self.raw) + 2))
@@ -226,6 +226,8 @@ class Leaderboard:
 def clean_name(text: str) -> str:
     """A system name as a person reads it: HTML comments removed, tabs between parts shown as ' | ',
     whitespace collapsed."""
+    if "<" not in text and text[:1] != "-" and " ".join(text.split()) == text:
+        return text  # the common case, already clean
     text = _HTML_COMMENT.sub(" ", text)
     parts = [p.strip().lstrip("-").strip() for p in text.split("\t")]
     parts = [re.sub(r"\s+", " ", p) for p in parts if p.strip().lstrip("-").strip()]
@@ -257,11 +259,11 @@ def _unique_index(columns: list[str], source: str, header_line: int | None) -> d
 def _parse_column(name: str, cells: list[str]) -> ParsedColumn:
     n = len(cells)
     fast = _fast_numeric(cells)
-    if fast is not None:
+    if fast is not None:  # one finite value per cell: the per-cell flags are read-only constant views (no memory)
         values, ulps = fast
-        missing = np.zeros(n, bool)
-        return ParsedColumn(name, values[:, None], ulps[:, None], np.ones(n, np.int64), missing,
-                            np.isnan(values)[:, None], [])
+        ulps = np.broadcast_to(ulps[:1].copy(), (n, 1)) if (ulps == ulps[0]).all() else ulps[:, None]
+        return ParsedColumn(name, values[:, None], ulps, np.broadcast_to(np.int64(1), (n,)),
+                            np.broadcast_to(False, (n,)), np.broadcast_to(False, (n, 1)), [])
     parsed = [parse_cell(c) for c in cells]
     k = max([len(p.values) for p in parsed] + [1])
     values = np.full((n, k), np.nan)
@@ -296,16 +298,26 @@ def _fast_numeric(cells: list[str]):
     if not cells or "".join(cells).translate(_NOT_PLAIN):
         return None
     try:
-        values = np.asarray(cells, dtype=np.float64)
-    except ValueError:  # '', '1.2.3', '+-1'
+        values = np.fromiter(map(float, cells), np.float64, len(cells))
+    except ValueError:  # '', '1.2.3', '+-1', '1 2'
         return None
     if not np.isfinite(values).all():  # a 310-digit integer overflows: the careful path refuses it
         return None
-    arr = np.asarray(cells, dtype=str)
-    stripped = np.char.strip(arr)
-    dot = np.char.find(stripped, ".")
-    decimals = np.where(dot >= 0, np.char.str_len(stripped) - dot - 1, 0)
-    return values, 0.5 * 10.0 ** (-decimals.astype(np.float64))
+    return values, 0.5 * 10.0 ** -_decimals(cells)
+
+
+def _decimals(cells: list[str]) -> np.ndarray:
+    """Digits after the point in each plain-decimal cell, computed on the joined bytes (no per-cell Python)."""
+    joined = "\n".join(cells)
+    if " " in joined:
+        joined = "\n".join(c.strip() for c in cells)
+    b = np.frombuffer(joined.encode("ascii"), np.uint8)
+    ends = np.append(np.flatnonzero(b == 10), len(b))
+    dots = np.flatnonzero(b == 46)
+    out = np.zeros(len(cells))
+    cell = np.searchsorted(ends, dots)
+    out[cell] = ends[cell] - dots - 1
+    return out
 
 
 # -- reading ---------------------------------------------------------------------------------------------------

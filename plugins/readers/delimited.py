@@ -15,17 +15,39 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 def _split(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Rows (blank rows left out) and the line each starts on. Every cell is stripped, and equal cells share one
+    string object: a 10^7-cell table of scores holds a few thousand distinct strings, not 10^7 of them."""
     if len(text) >= csv.field_size_limit():  # no field limit below the file's own size
         csv.field_size_limit(len(text) + 1)
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, quotechar='"', strict=False)
+    padded = _may_need_strip(text, delimiter)
+    shared: dict[str, str] = {}
     rows, lines, end = [], [], 0
     for row in reader:
         start = end + 1
         end = reader.line_num
-        if row and any(cell.strip() for cell in row):
-            rows.append(row)
+        if padded:
+            row = [c.strip() for c in row]
+        if row and any(row):
+            rows.append(list(map(shared.setdefault, row, row)))
             lines.append(start)
     return rows, lines
+
+
+def _may_need_strip(text: str, delimiter: str) -> bool:
+    """False only when no cell can start or end with whitespace (then stripping each cell can be skipped):
+    ASCII text where no space or tab touches a delimiter, a quote or a line break."""
+    if not text.isascii() or any(ch in text for ch in "\f\v\x1c\x1d\x1e\x1f"):
+        return True
+    if text[:1].isspace() or text[-1:] in (" ", "\t"):
+        return True
+    for w in (" ", "\t"):
+        if w == delimiter:
+            continue
+        if any(p in text for p in (w + delimiter, delimiter + w, w + "\n", "\n" + w, w + "\r", "\r" + w,
+                                   w + '"', '"' + w)):
+            return True
+    return False
 
 
 def _consistency(rows: list[list[str]]) -> tuple[float, int]:
@@ -63,9 +85,7 @@ def read_delimited(source: Source) -> RawTable:
     rows, lines = _split(text, delimiter)
     if not rows:
         raise ParseError("the file is empty", source=source.name)
-    header = [h.strip() for h in rows[0]]
-    body = [[c.strip() for c in r] for r in rows[1:]]
-    body_lines = lines[1:]
+    header, body, body_lines = rows[0], rows[1:], lines[1:]
     notes = [] if delimiter == "," else [f"delimiter sniffed: {delimiter!r}"]
     if delimiter == ";":
         _refuse_decimal_commas(header, body, body_lines, source.name)
