@@ -52,6 +52,6 @@ def _wrap(exc, iset, engine):
     if isinstance(exc, AuditkitError):
         return
     mod = type(exc).__module__
-    if mod.startswith("duckdb") or mod.startswith("pyarrow") or "ParserError" in type(exc).__name__:
+    if "duckdb" in mod or mod.startswith("pyarrow") or "ParserError" in type(exc).__name__:
         where = ", ".join(iset.files) or "the instance table"
         raise InputError(f"{where}: the {engine} engine could not read the input: {exc}") from exc
