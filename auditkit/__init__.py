@@ -16,40 +16,42 @@ from .errors import (  # noqa: E402
     AuditkitError, DomainError, InputError, MissingDependencyError, ParseError, PluginError, UsageError,
 )
 from .records import (  # noqa: E402
-    Aggregator, Backend, Check, Claim, Diagnostic, LogReader, Metric, Parameter, RatingModel, Reader, Recipe,
-    TaskSpec, Technique,
+    Aggregator, Backend, Check, Claim, Diagnostic, Function, LogReader, Metric, Parameter, RatingModel, Reader,
+    Recipe, TaskSpec, Technique,
 )
 from .registry import get_registry, reset_registry  # noqa: E402
 from .report import Finding, Report, provenance  # noqa: E402
 
 
+_LAZY = {
+    "read_leaderboard": "leaderboard", "Leaderboard": "leaderboard",
+    "rerank": "reranking", "RerankResult": "reranking",
+    "task_scores": "taskscores", "TaskScores": "taskscores",
+    "load_task_scores": "loading", "Loaded": "loading",
+    "Ranking": "ranking", "rank": "ranking", "oriented_values": "ranking", "ranking_from_scores": "ranking", "competition_rank": "ranking",
+    "tie_key": "ranking", "TIE_RULE": "ranking", "kendall_tau": "ranking", "spearman_rho": "ranking",
+    "RuleSpec": "rules", "resolve_rules": "rules", "bind": "rules",
+    "NEGATIVE_POLICIES": "policies", "MISSING_POLICIES": "policies",
+}
+# Python entry points that plugins provide (auditkit_register_functions), found through the registry so the core
+# never imports a plugin by name
+_PLUGIN_FUNCTIONS = ("audit", "diff", "compare", "significance")
+
+
 def __getattr__(name):
     # lazy re-exports so that `import auditkit` stays cheap
-    if name in {"read_leaderboard", "Leaderboard"}:
-        from . import leaderboard
-
-        return getattr(leaderboard, name)
-    if name in {"Ranking", "ranking_from_scores", "competition_rank", "tie_key", "TIE_RULE", "kendall_tau",
-                "spearman_rho"}:
-        from . import ranking
-
-        return getattr(ranking, name)
-    if name in {"RuleSpec", "resolve_rules", "bind"}:
-        from . import rules
-
-        return getattr(rules, name)
-    if name == "rerank":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module("auditkit.rerank")  # a callable module: auditkit.rerank(path, "harmonic")
-    if name == "RerankResult":
-        import importlib
+        return getattr(importlib.import_module(f"auditkit.{_LAZY[name]}"), name)
+    if name in _PLUGIN_FUNCTIONS:
+        from .errors import UsageError
 
-        return importlib.import_module("auditkit.rerank").RerankResult
-    if name in {"task_scores", "TaskScores"}:
-        from . import taskscores
-
-        return getattr(taskscores, name)
+        try:
+            return get_registry().get("functions", name).func
+        except UsageError:
+            raise AttributeError(f"auditkit.{name} is provided by a plugin that is not installed or is disabled "
+                                 "(see `auditkit plugins`)") from None
     raise AttributeError(f"module 'auditkit' has no attribute {name!r}")
 
 
@@ -57,10 +59,8 @@ __all__ = [
     "__version__", "hookimpl",
     "AuditkitError", "DomainError", "InputError", "MissingDependencyError", "ParseError", "PluginError",
     "UsageError",
-    "Aggregator", "Backend", "Check", "Claim", "Diagnostic", "Metric", "Parameter", "Reader", "Recipe",
-    "TaskSpec", "Technique", "RatingModel", "LogReader",
-    "Ranking", "ranking_from_scores", "competition_rank", "tie_key", "TIE_RULE", "kendall_tau", "spearman_rho",
-    "RuleSpec", "resolve_rules", "bind",
+    "Aggregator", "Backend", "Check", "Claim", "Diagnostic", "Function", "LogReader", "Metric", "Parameter",
+    "RatingModel", "Reader", "Recipe", "TaskSpec", "Technique",
     "get_registry", "reset_registry", "Finding", "Report", "provenance",
-    "read_leaderboard", "Leaderboard", "rerank", "RerankResult", "task_scores", "TaskScores",
+    *_LAZY, *_PLUGIN_FUNCTIONS,
 ]

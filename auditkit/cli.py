@@ -17,6 +17,70 @@ OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False), 
                              help="Write to this file (atomically) instead of standard output.")
 FAIL_ON_OPTION = click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
                               show_default=True, help="Exit 1 when a finding reaches this severity.")
+DATA_OUTPUT_OPTION = click.option("--data-out", "data_out", type=click.Path(dir_okay=False), default=None,
+                                  help="Write the transformed data (arrays) to this file; -o is always the report.")
+
+
+def rule_option(default=("arithmetic",), help_extra: str = ""):
+    """``--mean`` (aliases ``--rules``, ``--rule``): repeatable, comma lists allowed, ``NAME:KEY=VALUE,...``."""
+    return click.option(
+        "--mean", "--rules", "--rule", "means", multiple=True, default=default, show_default=bool(default),
+        help="Rule(s): a mean or any aggregator (see `auditkit plugins`), repeatable and comma-separated, with "
+             "parameters as NAME:KEY=VALUE (e.g. --mean power:p=-2 --mean power:p=2)." + help_extra)
+
+
+def _options(*opts):
+    def decorate(f):
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+    return decorate
+
+
+def table_input_options(f):
+    """The options every table command shares: recipe, task set, policies for odd cells, the input's shape."""
+    from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES, MISSING_POLICIES, NEGATIVE_POLICIES
+
+    return _options(
+        click.option("--p", type=float, default=None,
+                     help="Shorthand for the exponent of the power mean: --mean power --p -2 = --mean power:p=-2."),
+        click.option("--benchmark", default=None,
+                     help="Recipe (glue, superglue, xtreme, openllm-v1@2023-11, ...); auto-detected."),
+        click.option("--tasks", multiple=True, help="Task set to use instead of the official one (comma-separated)."),
+        click.option("--exclude", multiple=True, help="Tasks to leave out (comma-separated)."),
+        click.option("--negatives", type=click.Choice(NEGATIVE_POLICIES), default=DEFAULT_NEGATIVES,
+                     show_default=True, help="What rules defined for nonnegative values (geometric, harmonic, "
+                                             "power) do with negative cells."),
+        click.option("--missing", type=click.Choice(MISSING_POLICIES), default=DEFAULT_MISSING, show_default=True,
+                     help="Missing cells: list the row unscored, refuse, skip (mean over the tasks present, as "
+                          "HELM) or score 0."),
+        click.option("--lower-is-better", "lower_is_better", multiple=True,
+                     help="Task columns where lower is better (comma-separated), e.g. latency."),
+        click.option("--system-column", default=None, help="Column that names the systems (auto-detected)."),
+        click.option("--input-format", default=None, help="Reader to use (csv, json, jsonl, parquet, markdown)."),
+    )(f)
+
+
+def table_input(kw: dict) -> dict:
+    """Pop the shared table options from a command's keyword arguments into :func:`auditkit.load_task_scores`'s
+    keywords (``rules`` and the ``--p`` shorthand included)."""
+    means = kw.pop("means", None)
+    p = kw.pop("p", None)
+    out = {"benchmark": kw.pop("benchmark"), "tasks": split_names(kw.pop("tasks")),
+           "exclude": split_names(kw.pop("exclude")), "negatives": kw.pop("negatives"),
+           "missing": kw.pop("missing"), "lower_is_better": split_names(kw.pop("lower_is_better")),
+           "system_column": kw.pop("system_column"), "input_format": kw.pop("input_format")}
+    if means is not None:
+        from .rules import split_rule_tokens
+
+        rules = split_rule_tokens(means)
+        if p is not None and not any(r.split(":")[0].strip().lower() == "power" for r in rules):
+            from .errors import UsageError
+
+            raise UsageError("--p is the power mean's exponent; add --mean power (or write --mean power:p=VALUE)")
+        out["means"] = rules
+        out["params"] = {"power": {"p": p}} if p is not None else None
+    return out
 
 
 def emit(text: str, output: str | None, *, inputs=None, others=()) -> None:
@@ -77,7 +141,7 @@ def cli():
 
     \b
     Examples:
-      auditkit rerank leaderboards/glue/glue-vote-and-rank-2021.csv --mean harmonic
+      auditkit rerank leaderboards/glue/glue-2021-vote-and-rank.csv --mean harmonic
       auditkit plugins
     """
 
@@ -116,41 +180,27 @@ def split_names(values) -> list[str]:
 
 @cli.command("rerank")
 @click.argument("file")
-@click.option("--mean", "means", multiple=True, default=("arithmetic",), show_default=True,
-              help="Aggregator (repeat to compare side by side): arithmetic, geometric, harmonic, power, median, "
-                   "minimum, and any rule a plugin adds (see `auditkit plugins`).")
-@click.option("--p", type=float, default=None, help="Exponent of --mean power, e.g. --p -2.")
-@click.option("--benchmark", default=None, help="Recipe to use (glue, superglue, xtreme, ...); auto-detected.")
-@click.option("--tasks", multiple=True, help="Task set to use instead of the official one (comma-separated).")
-@click.option("--exclude", multiple=True, help="Tasks to leave out (comma-separated).")
-@click.option("--negatives", type=click.Choice(["refuse", "rescale", "exclude-task", "exclude-row"]), default="refuse",
-              show_default=True, help="What geometric/harmonic/power means do with negative cells.")
-@click.option("--system-column", default=None, help="Column that names the systems (auto-detected).")
-@click.option("--input-format", default=None, help="Reader to use (csv, json, jsonl, parquet, markdown).")
+@rule_option()
+@table_input_options
 @click.option("--backend", default="numpy", show_default=True, help="Array backend: numpy or torch.")
 @click.option("--device", default="cpu", show_default=True, help="Device for the backend: cpu or cuda.")
 @FORMAT_OPTION
 @OUTPUT_OPTION
-def rerank_command(file, means, p, benchmark, tasks, exclude, negatives, system_column, input_format, backend,
-                   device, fmt, output):
-    """Re-aggregate a leaderboard FILE (or - for stdin) under one or more means and show how the ranking moves.
+def rerank_command(file, backend, device, fmt, output, **kw):
+    """Re-aggregate a leaderboard FILE (or - for stdin) under one or more rules and show how the ranking moves.
 
     \b
     Examples:
-      auditkit rerank leaderboards/glue/glue-vote-and-rank-2021.csv --mean harmonic
-      auditkit rerank leaderboards/superglue/superglue-benchbench-2023.csv --mean arithmetic --mean geometric
-      auditkit rerank glue.csv --mean geometric --tasks CoLA,SST-2,MRPC,STS-B,QQP,MNLI,QNLI,RTE,WNLI,AX \\
-          --negatives rescale --format json
+      auditkit rerank leaderboards/glue/glue-2021-vote-and-rank.csv --mean harmonic
+      auditkit rerank leaderboards/superglue/superglue-2023-benchbench.csv --mean arithmetic,geometric
+      auditkit rerank leaderboards/glue/glue-2021-vote-and-rank.csv --mean power:p=-2 --mean power:p=2
+      auditkit rerank leaderboards/glue/glue-2021-vote-and-rank.csv --mean geometric \\
+          --tasks CoLA,SST-2,MRPC,STS-B,QQP,MNLI,QNLI,RTE,WNLI,AX --negatives rescale --format json
     """
-    from .rerank import rerank
+    from .reranking import rerank
 
-    means = split_names(means)
-    params = {m: {"p": p} for m in means if m == "power"}
-    if p is not None and "power" not in means:
-        raise click.UsageError("--p only applies to --mean power")
-    result = rerank(file, means, benchmark=benchmark, tasks=split_names(tasks), exclude=split_names(exclude),
-                    negatives=negatives, params=params, backend=backend, device=device,
-                    system_column=system_column, input_format=input_format,
+    opts = table_input(kw)
+    result = rerank(file, opts.pop("means"), **opts, backend=backend, device=device,
                     command=" ".join(["auditkit", *sys.argv[1:]]))
     emit(result.render(fmt), output)
 

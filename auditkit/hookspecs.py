@@ -62,6 +62,12 @@ def auditkit_register_log_readers():
 
 
 @hookspec
+def auditkit_register_functions():
+    """Return a list of :class:`auditkit.Function` records: Python entry points re-exported as ``auditkit.<name>``
+    (``auditkit.audit``, ``auditkit.compare``, ...)."""
+
+
+@hookspec
 def auditkit_register_commands(cli):
     """Add subcommands to the ``auditkit`` click group ``cli`` (``cli.add_command(...)``). Import heavy modules
     inside the command function, not at module level, so ``auditkit --help`` stays fast."""

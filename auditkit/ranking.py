@@ -21,7 +21,7 @@ def tie_key(scores, xp=np):
     The one tie key of auditkit: every path that ranks (rerank, compare, significance, audit, bootstrap, Kemeny)
     compares these keys, so the same scores get the same ranks everywhere. Works elementwise on any shape and on
     any array namespace ``xp`` with ``frexp``/``ldexp`` (numpy; torch through :func:`torch.frexp`)."""
-    if xp is np:
+    if xp is np or isinstance(scores, (np.ndarray, np.generic, list, tuple, float, int)):
         mantissa, exponent = np.frexp(np.asarray(scores, float))
         return np.ldexp(np.round(mantissa * 2.0 ** TIE_BITS) / 2.0 ** TIE_BITS, exponent)
     import torch
@@ -170,3 +170,129 @@ def _average_rank(x: np.ndarray) -> np.ndarray:
     _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=ranks)
     return sums[inverse] / counts[inverse]
+
+
+# -- the Ranking stage: task scores + a rule -> Ranking ------------------------------------------------------------
+def rank(ts, rule, *, backend: str = "numpy", device: str = "cpu", policies: Mapping[str, str] | None = None,
+         notes=()) -> Ranking:
+    """Rank the rows of task scores ``ts`` under ``rule`` (a :class:`auditkit.RuleSpec` or rule text such as
+    ``"power:p=-2"``): the single function every command ranks with.
+
+    Rules whose score for one system depends on the others (Borda, Kemeny, ...) score the systems among
+    themselves and each reference row separately against them, so a human row never reorders the systems. Rows
+    with missing cells kept by ``--missing skip`` are aggregated over their available tasks. Tasks whose lower
+    values are better are oriented first (see :func:`oriented_values`).
+    """
+    from .registry import get_registry
+    from .rules import resolve_rules
+
+    spec = resolve_rules([rule])[0]   # binding is idempotent: a RuleSpec passes through, a text is parsed
+    registry = get_registry()
+    agg = registry.get("aggregators", spec.name)
+    values, higher, direction_note = oriented_values(ts, agg)
+    scores = _rule_scores(ts, agg, dict(spec.params), values, backend=backend, device=device)
+    info = registry.plugins.get(registry.provider("aggregators", agg.name) or "")
+    provider = f"{info.distribution} {info.version}" if info is not None and info.distribution else None
+    return ranking_from_scores(ts.systems, scores, agg.name, spec.params, higher_is_better=higher,
+                               policies=policies, notes=[*notes, *([direction_note] if direction_note else [])],
+                               unscored=ts.reasons, provider=provider)
+
+
+def oriented_values(ts, agg) -> tuple[np.ndarray, bool, str | None]:
+    """Task values with every task pointing the same way for ``agg``, the direction of the resulting scores, and a
+    note. All tasks lower-is-better: a mean keeps the values and ranks ascending; a rule that compares systems
+    task by task sees the values negated. Mixed directions: a lower-is-better task with a declared range
+    [lo, hi] is flipped to lo + hi - x; without a range only rules that compare systems task by task can use it
+    (negated), and a mean is refused."""
+    from .errors import UsageError
+
+    directions = ts.directions
+    if directions.all():
+        return ts.values, True, None
+    lower = np.flatnonzero(~directions)
+    names = ", ".join(ts.tasks[k] for k in lower)
+    if not directions.any() and not agg.candidate_dependent:
+        return ts.values, False, f"lower is better on every task ({names}): {agg.name} scores ranked ascending"
+    values = ts.values.copy()
+    if agg.candidate_dependent:
+        values[:, lower] = -values[:, lower]
+        return values, True, f"lower-is-better task(s) {names} negated before {agg.name} compares systems"
+    flipped = []
+    for k in lower:
+        lo, hi = ts.value_ranges[k]
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise UsageError(f"task {ts.tasks[k]!r} is lower-is-better and has no declared range, so a {agg.name} "
+                             "mean cannot combine it with higher-is-better tasks; use a rule that compares systems "
+                             "task by task (--mean borda, winrate, copeland), or leave the task out with --exclude")
+        values[:, k] = lo + hi - values[:, k]
+        flipped.append(f"{ts.tasks[k]} [{lo:g}, {hi:g}]")
+    return values, True, "lower-is-better task(s) flipped to lo + hi - x: " + ", ".join(flipped)
+
+
+def _rule_scores(ts, agg, params: dict, values: np.ndarray, *, backend: str, device: str) -> np.ndarray:
+    """Scores of every scorable row (NaN for the others); a plugin's failure, wrong shape or non-finite output is
+    a PluginError naming the rule."""
+    from .backend import get_backend, to_numpy
+    from .errors import PluginError
+
+    ok = ts.scorable
+    out = np.full(len(ts.systems), np.nan)
+    if not ok.any():
+        return out
+    ctx = get_backend(backend, device)
+    weights = np.asarray(ts.weights, float)
+
+    def run(rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        block = values[rows] if cols is None else values[np.ix_(rows, cols)]
+        w = weights if cols is None else weights[cols] / weights[cols].sum()
+        try:
+            result = agg.func(ctx.asarray(block), xp=ctx.xp, weights=ctx.asarray(w), **params)
+            result = np.asarray(to_numpy(result), float)
+        except Exception as exc:  # noqa: BLE001 - a rule's own bug must name the rule, not print a traceback
+            raise PluginError(f"rule {agg.name!r} failed on a {block.shape[0]} x {block.shape[1]} table: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if result.shape != (rows.size,):
+            raise PluginError(f"rule {agg.name!r} returned shape {result.shape} for {rows.size} systems; an "
+                              "aggregator returns one score per row")
+        if np.isnan(result).any():
+            i = int(rows[np.flatnonzero(np.isnan(result))[0]])
+            raise PluginError(f"rule {agg.name!r} returned NaN for system {ts.systems[i]!r} (line "
+                              f"{ts.leaderboard.lines[i]}) although every cell of the row is a number")
+        return result
+
+    partial = ok & np.isnan(values).any(axis=1)      # kept by --missing skip
+    full = ok & ~partial
+    if agg.candidate_dependent and (ts.reference & full).any():
+        systems = np.flatnonzero(full & ~ts.reference)
+        if systems.size:
+            out[systems] = run(systems)
+        for r in np.flatnonzero(full & ts.reference):
+            out[r] = _place(run(np.append(systems, r)), out[systems])
+    elif full.any():
+        rows = np.flatnonzero(full)
+        out[rows] = run(rows)
+    if partial.any():
+        patterns: dict[bytes, list[int]] = {}
+        for r in np.flatnonzero(partial):
+            patterns.setdefault(np.isnan(values[r]).tobytes(), []).append(int(r))
+        for rows in patterns.values():
+            cols = np.flatnonzero(~np.isnan(values[rows[0]]))
+            out[rows] = run(np.asarray(rows), cols)
+    return out
+
+
+def _place(joint: np.ndarray, system_scores: np.ndarray) -> float:
+    """Place a reference row, scored in a joint run with the systems, at the same position among the systems-only
+    scores: k systems above it in the joint run -> just below the k-th best system; a tie stays a tie."""
+    ref, others = joint[-1], joint[:-1]
+    above = int((others > ref).sum())
+    tied = bool((others == ref).any())
+    ordered = np.sort(system_scores)[::-1]
+    if above == 0 and not tied:
+        return float(ordered[0] + abs(ref - others.max()) + 1e-9)
+    if above >= ordered.size:
+        return float(ordered[-1] - abs(others.min() - ref) - 1e-9)
+    if tied:
+        return float(ordered[above])
+    lo, hi = ordered[above - 1], ordered[above]
+    return float((lo + hi) / 2) if lo != hi else float(hi)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.@-]*$")  # "@" for versions: openllm-v1@2023-11
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class TaskSpec:
     diagnostic: bool = False
     weight: float = 1.0
     description: str = ""
+    higher_is_better: bool | None = None  # None: the recipe's direction
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,22 @@ class Parameter:
 class Aggregator:
     """Turns a systems x tasks matrix into one score per system (higher is better).
 
-    ``func(values, *, xp, **params)`` gets a float64 array of shape (n_systems, n_tasks) with no NaN, on the array
-    namespace ``xp`` (numpy or torch through array-api-compat), and returns shape (n_systems,).
+    ``func(values, *, xp, weights, **params)`` gets a float64 array of shape (n_systems, n_tasks) with no NaN, on
+    the array namespace ``xp`` (numpy or torch through array-api-compat), and returns shape (n_systems,).
     ``domain``: ``"any"``, ``"nonnegative"`` (zeros allowed: geometric/harmonic give their limit 0) or
     ``"positive"``. ``candidate_dependent`` is True for rules whose score of one system depends on which other
     systems take part (Borda, Copeland, Kemeny, ...): reference rows are then scored one at a time against the
     systems so they cannot change the systems' relative order.
+
+    Optional forms that let other stages use the rule without a copy of it:
+
+    - ``monotone``: the score is nondecreasing in every task value, so the interval of scores over task values in
+      ``[lo, hi]`` is ``[func(lo), func(hi)]`` (the audit's interval arithmetic relies on this).
+    - ``transform`` / ``link``: a quasi-linear form, ``func(values) == link(sum_t w_t * transform(values)[:, t])``
+      with ``transform(values, *, xp, **params) -> (n, k)`` (``-inf`` allowed where the score's limit is the
+      minimum) and ``link(mean, *, xp, **params)`` nondecreasing (``None``: the identity). The bootstrap resamples
+      tasks with one matrix product per batch through it. For a candidate-dependent rule ``transform`` sees the
+      whole table (Borda points), so it applies to task resampling only.
     """
 
     name: str
@@ -170,6 +181,9 @@ class Aggregator:
     params: tuple[Parameter, ...] = ()
     candidate_dependent: bool = False
     aliases: tuple[str, ...] = ()
+    monotone: bool = False
+    transform: Callable[..., Any] | None = None
+    link: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +254,16 @@ class Technique:
 
 
 @dataclass(frozen=True)
+class Function:
+    """A public Python entry point a plugin provides (``audit``, ``compare``, ...), re-exported as
+    ``auditkit.<name>`` so users and notebooks reach it without importing a plugin by module."""
+
+    name: str
+    func: Callable[..., Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Backend:
     """An array backend: ``namespace(device)`` returns an array-API namespace; ``devices()`` lists usable devices."""
 
@@ -291,4 +315,5 @@ RECORD_KINDS: dict[str, type] = {
     "backends": Backend,
     "rating_models": RatingModel,
     "log_readers": LogReader,
+    "functions": Function,
 }

@@ -63,7 +63,9 @@ def provenance(*, command: str | None = None, inputs: dict[str, str] | None = No
 class Report:
     """Findings + provenance + a summary + optional named tables (lists of row dicts) and images.
 
-    ``images`` maps a caption to PNG/SVG bytes (embedded into the HTML rendering).
+    ``images`` maps a caption to PNG/SVG bytes (embedded into the HTML rendering). A result report (``rerank``)
+    also has ``footer`` lines (the facts behind the result, printed under its tables) and ``records``: its
+    machine-readable rows with stable columns, which the CSV rendering and ``to_pandas("records")`` give.
     """
 
     SCHEMA = "auditkit.report/1"
@@ -74,6 +76,8 @@ class Report:
     summary: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    footer: list[str] = field(default_factory=list)
+    records: list[dict[str, Any]] | None = None
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -88,9 +92,31 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         summary = {"counts": self.counts(), **self.summary}
-        return {"schema": self.SCHEMA, "title": self.title, "provenance": jsonable(self.provenance),
-                "findings": [f.as_dict() for f in self.findings], "summary": jsonable(summary),
-                "tables": jsonable(self.tables)}
+        out = {"schema": self.SCHEMA, "title": self.title, "provenance": jsonable(self.provenance),
+               "findings": [f.as_dict() for f in self.findings], "summary": jsonable(summary),
+               "tables": jsonable(self.tables)}
+        if self.footer:
+            out["footer"] = list(self.footer)
+        return out
+
+    def to_pandas(self, table: str | None = None):
+        """One table as a DataFrame: ``"findings"``, ``"records"`` (a result report's rows) or a table's name;
+        without a name, the records of a result report, else the findings."""
+        import pandas as pd
+
+        if table is None:
+            table = "records" if self.records is not None else "findings"
+        if table == "findings":
+            return pd.DataFrame([f.as_dict() for f in self.findings],
+                                columns=["check", "severity", "system", "column", "message", "evidence"])
+        if table == "records" and self.records is not None:
+            return pd.DataFrame(jsonable(self.records))
+        if table not in self.tables:
+            from .errors import unknown_name
+
+            raise unknown_name("table", table, ["findings", *(["records"] if self.records is not None else []),
+                                                *self.tables])
+        return pd.DataFrame(jsonable(self.tables[table]))
 
     def render(self, fmt: str = "table") -> str:
         return render_report(self, fmt)
@@ -178,12 +204,12 @@ def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     columns = list(columns or (rows[0].keys() if rows else []))
     w = csv.writer(buf, lineterminator="\n")
 
-    def cell(v):  # the csv module does not quote a lone '\r' under this line terminator: make it a quoted '\n'
-        v = csv_safe("" if v is None else v)
-        return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else v
+    def cell(v: str) -> str:  # the csv module does not quote a lone '\r' under this line terminator: make it '\n'
+        v = csv_safe(v)
+        return v.replace("\r\n", "\n").replace("\r", "\n") if "\r" in v else v
     w.writerow([cell(str(c)) for c in columns])
     for r in rows:
-        w.writerow([cell(r.get(c)) for c in columns])
+        w.writerow([cell(v) if isinstance(v, str) else ("" if v is None else v) for v in map(r.get, columns)])
     return buf.getvalue()
 
 
@@ -210,14 +236,22 @@ def render_report(report: Report, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.as_dict(), indent=2, ensure_ascii=False)
     if fmt == "csv":
+        if report.records is not None:
+            return csv_text(report.records)
         return csv_text(findings, ("check", "severity", "system", "column", "message"))
     summary_line = ", ".join(f"{n} {s}" for s, n in counts.items())
-    extra = {k: v for k, v in report.summary.items() if not isinstance(v, (list, dict))}
+    # a result report (footer, no checks) states its facts in the footer; the summary dict is for machines
+    result_only = bool(report.footer) and not findings
+    extra = {} if report.footer else {k: v for k, v in report.summary.items() if not isinstance(v, (list, dict))}
     if fmt == "table":
         parts = [report.title, "=" * len(report.title)]
         for name, rows in report.tables.items():
             parts += ["", name, text_table(rows)]
-        parts += ["", f"Findings ({summary_line})", text_table(findings, FINDING_COLUMNS) if findings else "(none)"]
+        if report.footer:
+            parts += ["", *report.footer]
+        if not result_only:
+            parts += ["", f"Findings ({summary_line})",
+                      text_table(findings, FINDING_COLUMNS) if findings else "(none)"]
         parts += ["", *(f"{k}: {format_value(v)}" for k, v in extra.items())]
         parts += _provenance_lines(report.provenance)
         return "\n".join(parts).rstrip() + "\n"
@@ -225,8 +259,11 @@ def render_report(report: Report, fmt: str) -> str:
         parts = [f"## {report.title}", ""]
         for name, rows in report.tables.items():
             parts += [f"### {name}", "", markdown_table(rows), ""]
-        parts += [f"### Findings ({summary_line})", ""]
-        parts += [markdown_table(findings, FINDING_COLUMNS) if findings else "No findings.", ""]
+        if report.footer:
+            parts += [*(f"- {line}" for line in report.footer), ""]
+        if not result_only:
+            parts += [f"### Findings ({summary_line})", ""]
+            parts += [markdown_table(findings, FINDING_COLUMNS) if findings else "No findings.", ""]
         if extra:
             parts += [*(f"- **{k}**: {format_value(v)}" for k, v in extra.items()), ""]
         parts += ["<details><summary>Provenance</summary>", "", "```json",
@@ -241,8 +278,13 @@ def render_report(report: Report, fmt: str) -> str:
                     f"{base64.b64encode(data).decode()}'><figcaption>{html.escape(caption)}</figcaption></figure>")
     for name, rows in report.tables.items():
         body.append(f"<h2>{html.escape(name)}</h2>{html_table(rows)}")
-    body.append(f"<h2>Findings ({html.escape(summary_line)})</h2>")
-    if findings:
+    if report.footer:
+        body.append("<ul class='footer'>" + "".join(f"<li>{html.escape(x)}</li>" for x in report.footer) + "</ul>")
+    if not result_only:
+        body.append(f"<h2>Findings ({html.escape(summary_line)})</h2>")
+    if result_only:
+        pass
+    elif findings:
         rows = "".join(f"<tr class='{f['severity']}'>" + "".join(
             f"<td>{html.escape(format_value(f[c]))}</td>" for c in FINDING_COLUMNS) + "</tr>" for f in findings)
         body.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in FINDING_COLUMNS)

@@ -16,7 +16,8 @@ from .errors import ParseError, UsageError, unknown_name
 from .leaderboard import Leaderboard, normalize
 from .records import Recipe, TaskSpec
 
-RANK_COLUMN = re.compile(r"^(rank|#|position|pos|place)$")
+# "pos" is not a rank column: XGLUE's POS (part-of-speech tagging) task is called that
+RANK_COLUMN = re.compile(r"^(rank|#|position|place|ranking)$")
 METADATA_COLUMN = re.compile(r"param|size|dimension|tokens|throughput|year|date|release|license|url|link|"
                              r"mean[- ]rank|^t$|^type$")
 GENERIC_SCORE = (r"score", r"average", r"avg", r"mean", r"overall", r"meta-ave", r"mean win rate", r"average .*",
@@ -43,6 +44,29 @@ class TaskScores:
     components: dict[str, np.ndarray] = field(default_factory=dict)  # task -> (n, k) metric values
     nan_zeroed: list[tuple[int, str]] = field(default_factory=list)  # (row, task) scored 0 for a NaN inside
     notes: list[str] = field(default_factory=list)
+    observed: np.ndarray | None = None     # (n, k) task values before unscorable rows were blanked; NaN = missing
+    missing: np.ndarray | None = None      # (n, k) bool: the cell is missing in the input
+    missing_rows: frozenset = frozenset()  # rows unscored only because of missing cells (--missing decides)
+    higher_is_better: np.ndarray | None = None  # (k,) bool: the direction of each task
+
+    def lower_is_better_names(self) -> list[str]:
+        return [t for t, h in zip(self.tasks, self.directions) if not h]
+
+    @property
+    def directions(self) -> np.ndarray:
+        return (np.ones(len(self.tasks), bool) if self.higher_is_better is None
+                else np.asarray(self.higher_is_better, bool))
+
+    def to_pandas(self):
+        """The parsed systems x tasks matrix as a DataFrame (float64 columns, one per task, indexed by system),
+        with ``reference`` and ``unscored_reason`` columns; unscored rows keep their NaN cells."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.values, columns=list(self.tasks),
+                             index=pd.Index(list(self.systems), name="system"))
+        frame["reference"] = self.reference
+        frame["unscored_reason"] = [self.reasons.get(i) for i in range(len(self.systems))]
+        return frame
 
     @property
     def systems(self) -> list[str]:
@@ -80,11 +104,16 @@ def _published_column(lb: Leaderboard, recipe: Recipe) -> str | None:
     return None
 
 
-def _rank_column(lb: Leaderboard) -> str | None:
+def rank_column(lb: Leaderboard) -> str | None:
+    """The column holding the published rank: named like a rank and holding positive integers only."""
     for col in lb.columns:
-        if RANK_COLUMN.match(normalize(col)):
-            return col
+        if RANK_COLUMN.match(normalize(col)) and lb.is_numeric(col):
+            v = lb.parsed(col).values[:, 0]
+            v = v[np.isfinite(v)]
+            if v.size and np.all(v == np.round(v)) and np.all(v >= 1):
+                return col
     return None
+
 
 
 def resolve_task(lb: Leaderboard, task: TaskSpec) -> list[tuple[str, int]] | None:
@@ -115,7 +144,7 @@ def resolve_task(lb: Leaderboard, task: TaskSpec) -> list[tuple[str, int]] | Non
 
 def generic_tasks(lb: Leaderboard, recipe: Recipe) -> tuple[list[TaskSpec], list[str]]:
     """Every numeric column that is not the system, team, rank, published score or metadata; and the skipped ones."""
-    skip = {lb.system_column, lb.team_column, _rank_column(lb), _published_column(lb, recipe)}
+    skip = {lb.system_column, lb.team_column, rank_column(lb), _published_column(lb, recipe)}
     tasks, skipped = [], []
     for col in lb.columns:
         pc = lb.parsed(col)
@@ -136,23 +165,35 @@ def generic_tasks(lb: Leaderboard, recipe: Recipe) -> tuple[list[TaskSpec], list
 
 
 def detect_recipe(lb: Leaderboard, recipes: dict[str, Recipe]) -> tuple[Recipe, list[str]]:
-    """The recipe whose official tasks all resolve, preferring one whose published score column exists and then
-    the one with more tasks; the generic recipe otherwise. Returns the recipe and notes."""
-    best, best_key, near = None, None, []
-    for recipe in {id(r): r for r in recipes.values()}.values():
+    """The recipe for ``lb`` when ``--benchmark`` is not given, and notes saying why.
+
+    A recipe matches when all its official tasks resolve to columns and, if it declares ``detect`` columns, all of
+    those are present. Among matching recipes the choice is deterministic: a recipe whose ``detect`` columns are
+    present first, then one whose published score column exists, then more tasks, then the name (alphabetical);
+    the note names the runners-up. With no match the generic recipe is used (and near misses are named)."""
+    matches, near = [], []
+    for recipe in sorted({id(r): r for r in recipes.values()}.values(), key=lambda r: r.name):
         if recipe.generic:
             continue
         found = [resolve_task(lb, t) is not None for t in recipe.official_tasks]
-        if all(found):
-            key = (_published_column(lb, recipe) is not None, len(found), recipe.name)
-            if best_key is None or key > best_key:
-                best, best_key = recipe, key
+        detected = bool(recipe.detect) and all(lb.find_column(c) is not None for c in recipe.detect)
+        if all(found) and (detected or not recipe.detect):
+            key = (detected, _published_column(lb, recipe) is not None, len(found))
+            matches.append((key, recipe))
         elif sum(found) >= max(3, len(found) - 2):
             missing = [t.name for t, ok in zip(recipe.official_tasks, found) if not ok]
+            if recipe.detect and not detected:
+                missing += [f"column {c}" for c in recipe.detect if lb.find_column(c) is None]
             near.append(f"looks like {recipe.title} but lacks {', '.join(missing)}; used the generic recipe "
                         f"(choose --benchmark {recipe.name} to see why it does not apply)")
-    if best is not None:
-        return best, []
+    if matches:
+        best = max(key for key, _ in matches)
+        chosen = next(r for key, r in matches if key == best)  # sorted by name: the first of equal keys
+        others = [r.name for _, r in matches if r is not chosen]
+        notes = ([f"recipe {chosen.name} chosen over {', '.join(others)}, which also match these columns (order: "
+                  "detect columns present, published score column present, more tasks, name); choose another "
+                  "with --benchmark"] if others else [])
+        return chosen, notes
     generic = next((r for r in recipes.values() if r.generic), None)
     if generic is None:
         raise UsageError("no recipe matches these columns and no generic recipe is installed")
@@ -160,10 +201,12 @@ def detect_recipe(lb: Leaderboard, recipes: dict[str, Recipe]) -> tuple[Recipe, 
 
 
 def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
-                exclude: list[str] | None = None) -> TaskScores:
+                exclude: list[str] | None = None, lower_is_better: list[str] | None = None) -> TaskScores:
     """Apply ``recipe`` to ``lb``. ``tasks`` replaces the official task set (recipe task names, diagnostics
-    included, or plain numeric columns); ``exclude`` removes tasks from it."""
+    included, or plain numeric columns); ``exclude`` removes tasks from it; ``lower_is_better`` names tasks whose
+    lower values are better (on top of the recipe's own directions)."""
     notes: list[str] = []
+    not_tasks = {c for c in (rank_column(lb), _published_column(lb, recipe)) if c is not None}
     if recipe.generic:
         available, skipped = generic_tasks(lb, recipe)
         if skipped:
@@ -179,6 +222,11 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
             t = by_name.get(normalize(name))
             if t is None:
                 col = lb.find_column(name)
+                if col in not_tasks:
+                    role = "published rank" if col == rank_column(lb) else "published score"
+                    raise UsageError(f"{lb.source}: --tasks {name!r} is the {role} column, not a task; averaging "
+                                     "it with the task scores mixes the result into its inputs. Choose task "
+                                     "columns only")
                 if col is not None:
                     lb.numeric(col)  # a text cell in the named column: ParseError naming line, column, value
                 if col is None or not lb.is_numeric(col):
@@ -195,6 +243,13 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
         chosen = [t for t in chosen if normalize(t.name) not in drop]
     if not chosen:
         raise UsageError(f"{lb.source}: no tasks left to aggregate")
+    lower = {normalize(x) for x in (lower_is_better or [])}
+    unknown_lower = lower - {normalize(t.name) for t in chosen}
+    if unknown_lower:
+        raise unknown_name("task for --lower-is-better", sorted(unknown_lower)[0], [t.name for t in chosen])
+    directions = np.array([False if normalize(t.name) in lower else
+                           (recipe.higher_is_better if t.higher_is_better is None else t.higher_is_better)
+                           for t in chosen], bool)
 
     n = len(lb)
     values = np.full((n, len(chosen)), np.nan)
@@ -223,6 +278,9 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
         ulps[:, j] = task_ulp
         for i in np.flatnonzero(missing):
             reasons.setdefault(int(i), f"{task.name} is missing ({lb.raw[i][lb.columns.index(where[0][0])]!r})")
+    observed = values.copy()
+    missing_cells = np.isnan(observed)
+    missing_rows = frozenset(int(i) for i in reasons)
     for i in reasons:
         values[i, :] = np.nan
     weights = np.array([t.weight for t in chosen], float)
@@ -239,7 +297,7 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
         published[pc.missing] = np.nan
     else:
         published, pub_ulp = np.full(n, np.nan), np.zeros(n)
-    rank_col = _rank_column(lb)
+    rank_col = rank_column(lb)
     if rank_col is not None and not lb.parsed(rank_col).errors:
         pr = lb.parsed(rank_col)
         published_rank = np.where(pr.missing, np.nan, pr.values[:, 0])
@@ -252,7 +310,7 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
                      + "; ".join(f"{lb.systems[i]} ({t})" for i, t in nan_zeroed))
     return TaskScores(lb, recipe, [t.name for t in chosen], values, ulps, weights,
                       [t.value_range for t in chosen], reference, reasons, published, pub_ulp, published_rank,
-                      pub_col, components, nan_zeroed, notes)
+                      pub_col, components, nan_zeroed, notes, observed, missing_cells, missing_rows, directions)
 
 
 def _components(lb: Leaderboard, task: TaskSpec, where: list[tuple[str, int]]):

@@ -529,7 +529,7 @@ def make_context(data: Any, benchmark: str | None = None, **options: Any) -> Any
     audit plugin provides it), or a plain :class:`CheckContext` when no plugin answers."""
     from .leaderboard import Leaderboard, read_leaderboard
     from .registry import get_registry
-    from .rerank import resolve_recipe
+    from .loading import resolve_recipe
     from .taskscores import task_scores
 
     context = get_registry().pm.hook.auditkit_make_check_context(data=data, benchmark=benchmark,

@@ -22,24 +22,24 @@ class Audit:
     param_names = ["snapshot"]
 
     def setup(self, snapshot):
-        from auditkit_plugins.audit import audit  # noqa: F401  (warm imports and the registry)
+        from auditkit import audit  # noqa: F401  (warm imports and the registry)
 
         self.path = str(FILES[snapshot])
         audit(self.path, checks=["duplicate-systems"])
 
     def time_audit_all_checks(self, snapshot):
-        from auditkit_plugins.audit import audit
+        from auditkit import audit
 
         audit(self.path)
 
     def time_published_score(self, snapshot):
-        from auditkit_plugins.audit import audit
+        from auditkit import audit
 
         audit(self.path, checks=["published-score"])
 
     def time_read_and_recipe_baseline(self, snapshot):
         from auditkit.leaderboard import read_leaderboard
-        from auditkit.rerank import resolve_recipe
+        from auditkit.loading import resolve_recipe
         from auditkit.taskscores import task_scores
 
         lb = read_leaderboard(self.path)
@@ -48,19 +48,19 @@ class Audit:
 
 class Claims:
     def setup(self):
-        from auditkit_plugins.audit import audit
+        from auditkit import audit
 
         self.path = str(FILES["glue-vote-and-rank"])
         audit(self.path, checks=["duplicate-systems"])
 
     def time_task_set_consistency(self):
-        from auditkit_plugins.audit import audit
+        from auditkit import audit
 
         audit(self.path, claims=str(CLAIMS), checks=["task-set-consistency"])
 
     def time_read_and_recipe_baseline(self):
         from auditkit.leaderboard import read_leaderboard
-        from auditkit.rerank import resolve_recipe
+        from auditkit.loading import resolve_recipe
         from auditkit.taskscores import task_scores
 
         lb = read_leaderboard(self.path)
@@ -82,13 +82,13 @@ class Diff:
         self.old, self.new = (str(p) for p in self.PAIRS[pair])
 
     def time_diff(self, pair):
-        from auditkit_plugins.audit import diff
+        from auditkit import diff
 
         diff(self.old, self.new)
 
     def time_read_and_recipe_baseline(self, pair):
         from auditkit.leaderboard import read_leaderboard
-        from auditkit.rerank import resolve_recipe
+        from auditkit.loading import resolve_recipe
         from auditkit.taskscores import task_scores
 
         for p in (self.old, self.new):

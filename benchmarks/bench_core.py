@@ -162,7 +162,7 @@ def _task_scores(values: np.ndarray):
 
 
 class Aggregate:
-    """Score and rank systems x 64 tasks under a mean: auditkit (scores_for + competition_rank) vs scipy.stats
+    """Score and rank systems x 64 tasks under a mean: auditkit (auditkit.rank: rule + competition rank) vs scipy.stats
     (pmean/gmean/hmean + rankdata) vs a plain pandas pipeline (weighted reductions + DataFrame.rank)."""
 
     params = [["arithmetic", "geometric", "harmonic"], [1000, 10000, 100000]]
@@ -185,9 +185,9 @@ class Aggregate:
 
     def time_auditkit(self, mean, systems):
         from auditkit.ranking import competition_rank
-        from auditkit.rerank import scores_for
+        from auditkit.ranking import rank
 
-        scores = scores_for(self.ts, mean)
+        scores = rank(self.ts, mean).scores
         return scores, competition_rank(scores)
 
     def time_aggregator_only(self, mean, systems):
@@ -265,12 +265,12 @@ class Rerank:
         _warm_registry()
 
     def time_rerank_harmonic(self, table):
-        from auditkit.rerank import rerank
+        from auditkit.reranking import rerank
 
         return rerank(self.path, ["harmonic"])
 
     def time_rerank_three_means(self, table):
-        from auditkit.rerank import rerank
+        from auditkit.reranking import rerank
 
         return rerank(self.path, ["arithmetic", "geometric", "harmonic"])
 
@@ -286,7 +286,7 @@ class RerankRender:
         _warm_registry()
 
     def time_rerank_and_render(self, fmt):
-        from auditkit.rerank import rerank
+        from auditkit.reranking import rerank
 
         return rerank(self.path, ["harmonic"]).render(fmt)
 

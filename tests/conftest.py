@@ -44,3 +44,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def restore_registry():
+    """Tests that register plugins by hand get a fresh registry and leave one behind."""
+    from auditkit.registry import reset_registry
+
+    reset_registry()
+    yield
+    reset_registry()

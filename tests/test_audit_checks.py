@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from auditkit.errors import UsageError
-from auditkit_plugins.audit import audit
+from auditkit import audit
 from auditkit_plugins.audit.context import build_context
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "leaderboards-raw"
@@ -305,8 +305,9 @@ def _ranks(rep):
 
 
 def test_human_baseline_glue_official():
-    # ref §4: official task set, vote_and_rank: humans 16th on GLUE under AM/GM/HM
-    rep = report(GLUE_VR, ("human-baseline",))
+    # ref §4: official task set, vote_and_rank: humans 16th on GLUE under AM/GM/HM (AX has negative cells: GM/HM
+    # over it need a policy)
+    rep = report(GLUE_VR, ("human-baseline",), negatives="exclude-row")
     r = _ranks(rep)
     assert [r[("official", m)] for m in ("arithmetic", "geometric", "harmonic")] == [16, 16, 16]
     # with AX the human row uses the copied 76.6 (ref §3.1): every such row says so
@@ -315,8 +316,9 @@ def test_human_baseline_glue_official():
 
 
 def test_human_baseline_superglue():
-    # ref §4: SuperGLUE 4th (AM, GM), 5th (HM); with the diagnostics humans are 1st under all three means
-    rep = report(SG_VR, ("human-baseline",))
+    # ref §4: SuperGLUE 4th (AM, GM), 5th (HM); with the diagnostics humans are 1st under all three means when the
+    # rows with a negative AX-b are left out (the reference's reading)
+    rep = report(SG_VR, ("human-baseline",), negatives="exclude-row")
     r = _ranks(rep)
     assert [r[("official", m)] for m in ("arithmetic", "geometric", "harmonic")] == [4, 4, 5]
     assert [r[("official+diagnostics", m)] for m in ("arithmetic", "geometric", "harmonic")] == [1, 1, 1]
@@ -324,6 +326,17 @@ def test_human_baseline_superglue():
     assert "depends on the choice of columns" in w.message
     infos = [f for f in of(rep, "human-baseline", "info") if f.evidence["task_set"][-1] == "AX-g"]
     assert all("'humans still first' holds" in f.message for f in infos)
+
+
+def test_human_baseline_refuses_negatives_by_default_like_every_command():
+    # one --negatives vocabulary and default (refuse): GM/HM over AX-b (negative cells) are not computed, and the
+    # finding says which policy would compute them; AM needs no policy and is computed
+    rep = report(SG_VR, ("human-baseline",))
+    rows = {(r["task_set"], r["mean"]): r for r in rep.tables["human baseline"]}
+    assert rows[("official+diagnostics", "arithmetic")]["rank"] == 1
+    for mean in ("geometric", "harmonic"):
+        row = rows[("official+diagnostics", mean)]
+        assert row["rank"] is None and "--negatives rescale" in row["note"] and "AX-b" in row["note"]
 
 
 def test_human_baseline_negative_policy_is_stated():

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from auditkit.cli import cli
 from auditkit.errors import InputError
-from auditkit_plugins.audit import audit
+from auditkit import audit
 
 HERE = Path(__file__).resolve().parent
 CLAIMS = HERE / "data" / "claims"

@@ -126,13 +126,15 @@ def test_import_is_cheap():
     assert out == ""
 
 
-def test_python_api_not_shadowed_by_submodules():
+def test_python_api_is_public_and_not_shadowed_by_submodules():
     import importlib
+    import inspect
 
-    import auditkit_plugins.audit as pkg
+    import auditkit
 
     for sub in ("context", "snapshots", "claims", "checks_published", "checks_values", "matching", "command"):
         importlib.import_module(f"auditkit_plugins.audit.{sub}")
-    assert callable(pkg.audit) and callable(pkg.diff)
-    rep = pkg.diff(SG_SF, SG_SF)
+    assert callable(auditkit.audit) and callable(auditkit.diff)
+    assert "checks" in inspect.signature(auditkit.audit).parameters       # the real signature, not (*args, **kw)
+    rep = auditkit.diff(SG_SF, SG_SF)
     assert rep.summary["edited_cells"] == 0

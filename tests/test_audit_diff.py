@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from auditkit.cli import cli
 from auditkit.errors import UsageError
-from auditkit_plugins.audit import diff
+from auditkit import diff
 
 RAW = Path(__file__).resolve().parents[2] / "shared" / "leaderboards-raw"
 GLUE_VR = RAW / "vote_and_rank" / "leaderboards - GLUE.csv"

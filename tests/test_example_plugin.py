@@ -170,9 +170,11 @@ def test_rerank_with_the_example_recipe_and_mean_through_the_cli(example_path):
     out = run_cli(example_path, "rerank", str(MTEB), "--benchmark", "mteb", "--mean", "trimmed-mean",
                   "--format", "json")
     assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
-    assert doc["benchmark"] == "mteb" and doc["means"] == ["trimmed-mean"]
-    assert doc["mean_params"] == {"trimmed-mean": {"trim": 0.1}}
+    doc = json.loads(out.stdout)["summary"]
+    (rule,) = doc["rules"]
+    assert doc["benchmark"] == "mteb" and rule["name"] == "trimmed-mean"
+    assert rule["params"] == {"trim": 0.1} and rule["label"] == "trimmed-mean(trim=0.1)"
+    assert rule["provider"].startswith("auditkit-example ")  # provenance names the distribution
     np.testing.assert_allclose(doc["task_weights"], np.array([12, 11, 3, 4, 15, 10, 1]) / 56, rtol=1e-12)
     assert len(doc["rows"]) == 83 and all(r["status"] == "scored" for r in doc["rows"])
     # SFR-Embedding-Mistral (published rank 1): weights 12..1 over 78.33, 51.67, 88.54, 60.64, 59, 85.05, 31.16;
@@ -180,13 +182,13 @@ def test_rerank_with_the_example_recipe_and_mean_through_the_cli(example_path):
     # Classification and 2.6 of STS at the top (computed by hand from the raw row)
     top = next(r for r in doc["rows"] if r["system"] == "SFR-Embedding-Mistral")
     expected = (12 * 78.33 + 6.4 * 51.67 + 4 * 60.64 + 15 * 59 + 7.4 * 85.05) / 44.8
-    assert top["score"] == pytest.approx(expected, rel=1e-12)
+    assert top["rules"]["trimmed-mean(trim=0.1)"]["score"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_mteb_is_auto_detected(example_path):
     out = run_cli(example_path, "rerank", str(MTEB), "--format", "json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["benchmark"] == "mteb"
+    assert json.loads(out.stdout)["summary"]["benchmark"] == "mteb"
 
 
 # -- the check and the command ------------------------------------------------------------------------------------
@@ -256,9 +258,9 @@ def test_the_tool_works_with_the_example_disabled(example_path):
     assert all(not p["errors"] for p in listed if p["distribution"] == "auditkit"), \
         [(p["name"], p["errors"]) for p in listed if p["errors"]]
     glue = run_cli(example_path, "rerank", str(GLUE), "--mean", "harmonic", "--format", "json", disable="example")
-    assert glue.returncode == 0 and json.loads(glue.stdout)["benchmark"] == "glue"
+    assert glue.returncode == 0 and json.loads(glue.stdout)["summary"]["benchmark"] == "glue"
     generic = run_cli(example_path, "rerank", str(MTEB), "--format", "json", disable="example")
-    assert generic.returncode == 0 and json.loads(generic.stdout)["benchmark"] == "generic"
+    assert generic.returncode == 0 and json.loads(generic.stdout)["summary"]["benchmark"] == "generic"
     gone = run_cli(example_path, "rerank", str(MTEB), "--benchmark", "mteb", disable="example")
     assert gone.returncode == 2 and "unknown recipe 'mteb'; choose one of:" in gone.stderr
     no_mean = run_cli(example_path, "rerank", str(GLUE), "--mean", "trimmed-mean", disable="example")

@@ -169,6 +169,18 @@ ALL_HOOKS = {"akt_all_hooks": ("all-hooks", f"""
         import array_api_compat.numpy as xp
         return [auditkit.Backend("akt-backend", lambda device: (xp, "cpu"), lambda: ("cpu",), "numpy again")]
 
+    @auditkit.hookimpl
+    def auditkit_register_rating_models():
+        return [auditkit.RatingModel("akt-rating", lambda battles: {{}}, "rates nobody")]
+
+    @auditkit.hookimpl
+    def auditkit_register_log_readers():
+        return [auditkit.LogReader("akt-log", lambda path: [], None, "reads nothing")]
+
+    @auditkit.hookimpl
+    def auditkit_register_functions():
+        return [auditkit.Function("akt-function", lambda: 42, "the answer")]
+
     @click.group("akt-group")
     def group():
         '''A command group from a plugin.'''
@@ -356,7 +368,8 @@ def test_every_hook_is_called_through_a_real_entry_point(tmp_path):
     assert info.ok, info.errors
     expected = {"readers": ["akt-kv"], "recipes": ["akt-recipe"], "aggregators": ["akt-all-mean"],
                 "checks": ["akt-check"], "metrics": ["akt-metric"], "diagnostics": ["akt-diagnostic"],
-                "techniques": ["akt-technique"], "backends": ["akt-backend"]}
+                "techniques": ["akt-technique"], "backends": ["akt-backend"], "rating_models": ["akt-rating"],
+                "log_readers": ["akt-log"], "functions": ["akt-function"]}
     assert info.provides == expected
     assert set(expected) == set(RECORD_KINDS)  # a new record kind needs a line here
     assert info.commands == ["akt-group"]
@@ -367,6 +380,7 @@ def test_every_hook_is_called_through_a_real_entry_point(tmp_path):
     assert reg.get("metrics", "akt-metric").func([1], [2]) == 0.5
     assert reg.get("techniques", "akt-technique").claims[0].measure() == 1.0
     assert reg.get("diagnostics", "akt-diagnostic").run().title == "akt"
+    assert reg.get("functions", "akt-function").func() == 42
     from auditkit.leaderboard import Source, from_table
 
     table = reg.get("readers", "akt-kv").read(Source("x.aktkv", b"a=1 b=2"))
@@ -400,7 +414,7 @@ def test_auditkit_plugins_table_shows_errors(broken):
 def test_the_rest_of_the_tool_keeps_working_beside_broken_plugins(broken):
     out = broken.cli("rerank", str(GLUE), "--mean", "harmonic", "--format", "json")
     assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    doc = json.loads(out.stdout)["summary"]
     assert doc["benchmark"] == "glue" and len(doc["rows"]) == 87
     hello = broken.cli("akt-hello")
     assert (hello.returncode, hello.stdout) == (0, "hello from akt-good\n")
@@ -408,7 +422,8 @@ def test_the_rest_of_the_tool_keeps_working_beside_broken_plugins(broken):
     assert mine.returncode == 0, mine.stderr
     # akt-mean is a weighted arithmetic mean, so it ranks exactly like the first-party one
     arith = broken.cli("rerank", str(GLUE), "--mean", "arithmetic", "--format", "json")
-    ranks = [[r["rank"] for r in json.loads(o.stdout)["rows"]] for o in (mine, arith)]
+    ranks = [[next(iter(r["rules"].values()))["rank"] for r in json.loads(o.stdout)["summary"]["rows"]]
+             for o in (mine, arith)]
     assert ranks[0] == ranks[1]
 
 

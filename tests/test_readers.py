@@ -123,5 +123,5 @@ def test_stdin_is_read(tmp_path):
     data = (RAW / "benchbench-socialfoundations/glue-leaderboard.tsv").read_bytes()
     out = subprocess.run([sys.executable, "-m", "auditkit.cli", "rerank", "-", "--format", "json"], input=data,
                          capture_output=True, check=True)
-    doc = json.loads(out.stdout)
+    doc = json.loads(out.stdout)["summary"]
     assert doc["benchmark"] == "glue" and len(doc["rows"]) == 87

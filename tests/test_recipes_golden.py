@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from auditkit.rerank import rerank
+from auditkit.reranking import rerank
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT.parent / "shared" / "leaderboards-raw"
@@ -102,7 +102,7 @@ def test_seaborn_glue_copy_is_not_taken_for_glue():
 
     result = rerank(str(RAW / "seaborn-data/glue.csv"), ["arithmetic"])
     assert result.benchmark == "generic"
-    assert any("looks like GLUE" in n for n in result.notes)
+    assert any("looks like GLUE" in n for n in result.all_notes())
     with pytest.raises(UsageError, match="WNLI"):
         rerank(str(RAW / "seaborn-data/glue.csv"), ["arithmetic"], benchmark="glue")
 

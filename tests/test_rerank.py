@@ -24,7 +24,7 @@ def test_readme_command_harmonic():
     out = run("rerank", GLUE, "--mean", "harmonic")
     assert out.returncode == 0, out.stderr
     text = out.stdout
-    assert "benchmark: GLUE (recipe glue 1.0)" in text
+    assert "benchmark: GLUE (recipe glue 1.0, auto-detected)" in text
     assert "tasks (9): CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI" in text
     assert "tie rule: competition ranking" in text
     assert "GLUE Human Baselines (reference)" in text
@@ -34,22 +34,28 @@ def test_readme_command_harmonic():
 
 def test_json_schema_single_mean():
     out = run("rerank", GLUE, "--mean", "harmonic", "--format", "json")
-    doc = json.loads(out.stdout)
-    for key in ("benchmark", "recipe_version", "means", "tasks", "input_sha256", "rows", "tie_rule",
-                "negative_policy", "reduction"):
+    envelope = json.loads(out.stdout)
+    assert envelope["schema"] == "auditkit.report/1"  # one JSON envelope for every command
+    doc = envelope["summary"]
+    assert doc["schema"] == "auditkit.rerank/2"
+    for key in ("benchmark", "recipe_version", "rules", "tasks", "input_sha256", "rows", "tie_rule",
+                "policies", "reduction"):
         assert key in doc
+    assert set(doc["policies"]) == {"negatives", "missing", "direction"}
     import hashlib
 
     assert doc["input_sha256"] == hashlib.sha256(GLUE.read_bytes()).hexdigest()
     rows = doc["rows"]
     assert len(rows) == 100  # every row, scored or not
     for row in rows:
-        assert {"system", "reference", "published_score", "published_rank", "score", "rank"} <= set(row)
+        assert {"system", "reference", "published_score", "published_rank", "rules"} <= set(row)
+        assert set(row["rules"]) == {"harmonic"} and set(row["rules"]["harmonic"]) == {"score", "rank",
+                                                                                         "rank_change"}
     human = next(r for r in rows if r["reference"])
     assert human["system"] == "GLUE Human Baselines" and human["published_rank"] == 16
     unscored = [r for r in rows if r["status"] == "unscored"]
     assert {r["system"] for r in unscored} == {"XLNet (ensemble)", "ALBERT (Ensemble)"}
-    assert all(r["score"] is None and r["reason"] for r in unscored)
+    assert all(r["rules"]["harmonic"]["score"] is None and r["reason"] for r in unscored)
     # harmonic scores agree with scipy's hmean on the task matrix (independent oracle)
     from scipy.stats import hmean
 
@@ -61,15 +67,17 @@ def test_json_schema_single_mean():
 
 def test_several_means_side_by_side_with_kendall_tau():
     out = run("rerank", SUPERGLUE, "--mean", "arithmetic", "--mean", "geometric,harmonic", "--format", "json")
-    doc = json.loads(out.stdout)
-    assert doc["means"] == ["arithmetic", "geometric", "harmonic"]
+    doc = json.loads(out.stdout)["summary"]
+    assert [r["label"] for r in doc["rules"]] == ["arithmetic", "geometric", "harmonic"]
     row = doc["rows"][0]
-    assert set(row["arithmetic"]) == {"score", "rank", "rank_change"}
+    assert set(row["rules"]["arithmetic"]) == {"score", "rank", "rank_change"}
     from scipy.stats import kendalltau
 
-    a = [r["arithmetic"]["score"] for r in doc["rows"] if r["arithmetic"]["score"] is not None]
-    h = [r["harmonic"]["score"] for r in doc["rows"] if r["harmonic"]["score"] is not None]
-    assert doc["kendall_tau"]["arithmetic|harmonic"] == pytest.approx(kendalltau(a, h).statistic, abs=1e-12)
+    a = [r["rules"]["arithmetic"]["score"] for r in doc["rows"] if r["rules"]["arithmetic"]["score"] is not None]
+    h = [r["rules"]["harmonic"]["score"] for r in doc["rows"] if r["rules"]["harmonic"]["score"] is not None]
+    tau = {(k["a"], k["b"]): k["tau"] for k in doc["kendall_tau"]}
+    assert type(tau["arithmetic", "harmonic"]) is float
+    assert tau["arithmetic", "harmonic"] == pytest.approx(kendalltau(a, h).statistic, abs=1e-12)
 
 
 def test_superglue_humans_rank_4_under_am_and_gm_and_5_under_hm():
@@ -114,8 +122,8 @@ def test_exclude_task_policy_is_printed(tmp_path):
 
 def test_power_mean_needs_p_and_matches_harmonic_at_minus_one():
     out = run("rerank", GLUE, "--mean", "power")
-    assert out.returncode == 2 and "--p" in out.stderr
-    a = auditkit.rerank(str(GLUE), ["power"], params={"power": {"p": -1}}).scores["power"]
+    assert out.returncode == 2 and "needs parameter 'p'" in out.stderr and "power:p=VALUE" in out.stderr
+    a = auditkit.rerank(str(GLUE), ["power"], params={"power": {"p": -1}}).scores["power(p=-1)"]
     b = auditkit.rerank(str(GLUE), ["harmonic"]).scores["harmonic"]
     np.testing.assert_allclose(a, b, rtol=1e-12)
 
@@ -140,7 +148,8 @@ def test_output_formats(tmp_path):
     for fmt in ("csv", "markdown", "html", "table"):
         out = run("rerank", SUPERGLUE, "--mean", "harmonic", "--format", fmt, "-o", tmp_path / f"r.{fmt}")
         assert out.returncode == 0, out.stderr
-    assert (tmp_path / "r.csv").read_text().startswith("system,team,reference,published_score")
+    assert (tmp_path / "r.csv").read_text().startswith("system,team,reference,line,published_score,published_rank,status,reason,harmonic_score,"
+                                                              "harmonic_rank,harmonic_rank_change")
     assert "| rank |" in (tmp_path / "r.markdown").read_text()
     assert "<table>" in (tmp_path / "r.html").read_text()
 

@@ -72,15 +72,11 @@ def auditkit_register_commands(cli):
     cli.add_command(diff_command)
 
 
-def audit(file, **kwargs):
-    """Python API of ``auditkit audit``: returns an :class:`auditkit.Report` (see ``context.audit``)."""
-    from .context import audit as _audit
+@auditkit.hookimpl
+def auditkit_register_functions():
+    # auditkit.audit and auditkit.diff: the real functions, so notebooks and IDEs show their signatures
+    from .context import audit
+    from .snapshots import diff
 
-    return _audit(file, **kwargs)
-
-
-def diff(old, new, **kwargs):
-    """Python API of ``auditkit diff``: returns an :class:`auditkit.Report` (see ``snapshots.diff``)."""
-    from .snapshots import diff as _diff
-
-    return _diff(old, new, **kwargs)
+    return [auditkit.Function("audit", audit, "audit a leaderboard: returns an auditkit.Report"),
+            auditkit.Function("diff", diff, "compare two snapshots of a leaderboard: returns an auditkit.Report")]

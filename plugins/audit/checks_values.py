@@ -57,7 +57,8 @@ def nonpositive_values(ctx):
 
     data = all_task_data(ctx.leaderboard, ctx.recipe)
     requested = ctx.options.get("means_requested")
-    needing = [m for m in ctx.means if get_registry().get("aggregators", m).domain in NONNEGATIVE_DOMAINS]
+    needing = [m for m in ctx.means
+               if get_registry().get("aggregators", m.split(":")[0]).domain in NONNEGATIVE_DOMAINS]
     official = set(ctx.ts.tasks)
     for name, d in data.items():
         for i in range(len(ctx.leaderboard)):
@@ -89,12 +90,12 @@ def nonpositive_values(ctx):
 
 # -- missing-values ------------------------------------------------------------------------------------------------
 def missing_values(ctx):
-    from auditkit.taskscores import _rank_column
+    from auditkit.taskscores import rank_column
 
     lb, ts = ctx.leaderboard, ctx.ts
     data = all_task_data(lb, ctx.recipe)
     reference = ctx.reference_rows()
-    rank_col = _rank_column(lb)
+    rank_col = rank_column(lb)
     if rank_col is not None and lb.parsed(rank_col).missing.all():
         rank_col = None  # an empty rank column (curated copies): nothing is ranked, nothing to report
     official = [t for t in ts.tasks if t in data]
@@ -141,7 +142,7 @@ def missing_values(ctx):
             if copy:
                 e["copy"] = copy
     if ctx.compare_with:
-        from auditkit.rerank import resolve_recipe
+        from auditkit.loading import resolve_recipe
 
         from .matching import match_rows
 
@@ -300,10 +301,12 @@ def task_columns_of(ctx, task: str) -> str:
 
 
 def human_baseline(ctx):
-    from auditkit.ranking import competition_rank
+    from dataclasses import replace
+
+    from auditkit import DomainError, competition_rank
+    from auditkit import rank as rank_under
+    from auditkit.policies import apply_negatives
     from auditkit.registry import get_registry
-    from auditkit.rerank import apply_negative_policy, scores_for
-    from auditkit.taskscores import TaskScores
 
     ref = ctx.reference_rows()
     if not ref.any():
@@ -314,33 +317,34 @@ def human_baseline(ctx):
     sets = [("official", official)]
     if diags:
         sets.append(("official+diagnostics", official + diags))
-    policy = ctx.options.get("negatives", "exclude-row")
+    policy = ctx.options.get("negatives", "refuse")
     rows_out, verdicts = [], {}
     for set_name, tasks in sets:
         ts = ctx.ts if set_name == "official" else ctx.task_scores(tasks)
         if ts is None:
             continue
-        ts = TaskScores(**{**ts.__dict__, "reference": ref.copy()})
+        ts = replace(ts, reference=ref.copy())
         for mean in ctx.means:
-            agg = get_registry().get("aggregators", mean)
-            use, note, excluded = ts, None, []
-            if agg.domain in NONNEGATIVE_DOMAINS:
-                neg = np.flatnonzero((ts.values < 0).any(axis=1) & ts.scorable)
-                if neg.size and policy == "rescale":
-                    use, note, _ = apply_negative_policy(ts, "rescale", [mean])
-                elif neg.size:
-                    excluded = [ctx.systems[i] for i in neg]
-                    reasons = dict(ts.reasons)
-                    reasons.update({int(i): "negative cell under a geometric/harmonic mean" for i in neg})
-                    use = TaskScores(**{**ts.__dict__, "reasons": reasons})
-                    note = f"exclude-row: {len(neg)} row(s) with a negative cell not scored under {mean}"
-                if agg.domain == "positive":
-                    zero = np.flatnonzero((use.values == 0).any(axis=1) & use.scorable)
-                    if zero.size:
-                        reasons = dict(use.reasons)
-                        reasons.update({int(i): "zero cell under a strictly positive mean" for i in zero})
-                        use = TaskScores(**{**use.__dict__, "reasons": reasons})
-            scores = scores_for(use, mean)
+            agg = get_registry().get("aggregators", mean.split(":")[0])
+            excluded = []
+            try:  # the one negative-cell policy of every command (auditkit.policies)
+                use, note, _ = apply_negatives(ts, policy, [agg])
+            except DomainError as exc:
+                label = f"{set_name} ({len(tasks)} tasks)"
+                for h in np.flatnonzero(ref):
+                    rows_out.append({"reference": ctx.systems[h], "task_set": set_name, "tasks": len(tasks),
+                                     "mean": mean, "score": None, "rank": None, "systems_above": None,
+                                     "systems_scored": None, "humans_first": None, "note": str(exc)})
+                    yield Finding("human-baseline", "info",
+                                  f"{label}, {mean} mean: not computed under --negatives {policy}: {exc}",
+                                  system=ctx.systems[h], evidence={"task_set": tasks, "mean": mean,
+                                                                   "negatives": policy})
+                continue
+            if note.endswith("(no negative cells)") or "kept as they are" in note:
+                note = None
+            else:
+                excluded = [ctx.systems[i] for i in use.reasons if i not in ts.reasons]
+            scores = rank_under(use, mean).scores
             systems = np.flatnonzero(~ref & np.isfinite(scores))
             for h in np.flatnonzero(ref):
                 label = f"{set_name} ({len(tasks)} tasks)"

@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_report, split_names
+from auditkit import NEGATIVE_POLICIES
+from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_report, rule_option, split_names
+from auditkit.policies import DEFAULT_NEGATIVES
 
 
 @click.command("audit")
@@ -20,13 +22,13 @@ from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_repo
 @click.option("--compare-with", "compare_with", multiple=True, type=click.Path(dir_okay=False),
               help="Another snapshot of the same leaderboard (repeatable): values present here but '-' or NaN "
                    "there are reported as imputed.")
-@click.option("--mean", "means", multiple=True,
-              help="Means the claims are (to be) made with (repeatable). Default: arithmetic, geometric, "
-                   "harmonic for human-baseline; zero/negative cells become warnings only when a geometric or "
-                   "harmonic mean is requested here.")
-@click.option("--negatives", type=click.Choice(["exclude-row", "rescale"]), default="exclude-row",
-              show_default=True, help="Geometric/harmonic means with negative cells (human-baseline): leave such "
-                                      "rows unscored, or rescale correlation tasks from [-100, 100] to [0, 100].")
+@rule_option(default=(), help_extra=" Default: arithmetic, geometric, harmonic for human-baseline; zero or "
+                                   "negative cells become warnings only when a geometric or harmonic mean is "
+                                   "requested here.")
+@click.option("--negatives", type=click.Choice(NEGATIVE_POLICIES), default=DEFAULT_NEGATIVES, show_default=True,
+              help="What rules defined for nonnegative values do with negative cells where a check ranks "
+                   "(human-baseline): refuse (the check reports it cannot rank), rescale correlation tasks from "
+                   "[-100, 100] to [0, 100], exclude-task, or exclude-row (leave such rows unscored).")
 @click.option("--system-column", default=None, help="Column that names the systems (auto-detected).")
 @click.option("--input-format", default=None, help="Reader to use (csv, json, jsonl, parquet, markdown).")
 @FAIL_ON_OPTION
@@ -41,13 +43,15 @@ def audit_command(file, claims, benchmark, checks, compare_with, means, negative
     Exit codes: 0 no finding reaches --fail-on; 1 one does; 2 usage or input error.
     Examples:
       auditkit audit leaderboards/glue/glue-2021-vote-and-rank.csv
-      auditkit audit data-glue.data.csv --compare-with glue-leaderboard.tsv --format markdown
-      auditkit audit glue.csv --claims paper-table.csv --checks task-set-consistency --format json
+      auditkit audit leaderboards/glue/glue-2023-benchbench.csv \\
+          --compare-with leaderboards/glue/glue-2021-vote-and-rank.csv --format markdown
+      auditkit audit leaderboards/glue/glue-2021-vote-and-rank.csv --claims tests/data/claims/glue_paper_like.csv \\
+          --checks task-set-consistency --format json
     """
     from .context import audit
 
     report = audit(file, claims=claims, benchmark=benchmark, checks=split_names(checks) or None,
-                   compare_with=list(compare_with), means=split_names(means) or None, negatives=negatives,
+                   compare_with=list(compare_with), means=list(means) or None, negatives=negatives,
                    system_column=system_column, input_format=input_format,
                    command=" ".join(["auditkit", *sys.argv[1:]]))
     emit_report(report, fmt, output, fail_on)
@@ -67,7 +71,7 @@ def diff_command(old, new, benchmark, fail_on, fmt, output):
     \b
     Exit codes: 0 no finding reaches --fail-on; 1 one does; 2 usage or input error.
     Example:
-      auditkit diff livebench_240701_holistic.csv livebench_240829_holistic.csv --format markdown
+      auditkit diff leaderboards/livebench/livebench-2024-07-01.csv leaderboards/livebench/livebench-2024-08-29.csv
     """
     from .snapshots import diff
 

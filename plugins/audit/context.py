@@ -17,7 +17,6 @@ from auditkit.errors import AuditkitError, UsageError
 from auditkit.report import Finding, Report, provenance
 
 DEFAULT_MEANS = ("arithmetic", "geometric", "harmonic")
-NEGATIVE_POLICIES = ("exclude-row", "rescale")
 
 
 @dataclass
@@ -108,24 +107,24 @@ def selected_checks(names: list[str] | None, *, have_claims: bool) -> list:
     return [c for c in checks.values() if c.default and (have_claims or not c.needs_claims)]
 
 
-def build_context(file, *, claims=None, benchmark=None, compare_with=(), means=None, negatives="exclude-row",
+def build_context(file, *, claims=None, benchmark=None, compare_with=(), means=None, negatives="refuse",
                   system_column=None, input_format=None, claims_system_column=None, **options) -> AuditContext:
-    from auditkit.leaderboard import Leaderboard, read_leaderboard
-    from auditkit.rerank import resolve_recipe
-    from auditkit.taskscores import task_scores
+    """The context of an audit: the one loader (``auditkit.load_task_scores``) with no policy applied, since the
+    checks report odd cells instead of resolving them; ``negatives`` is the policy the checks that rank use."""
+    from auditkit import NEGATIVE_POLICIES, Leaderboard, load_task_scores, read_leaderboard
+    from auditkit.errors import unknown_name
 
     if negatives not in NEGATIVE_POLICIES:
-        from auditkit.errors import unknown_name
-
         raise unknown_name("negative-value policy", negatives, NEGATIVE_POLICIES)
     lb = file if isinstance(file, Leaderboard) else read_leaderboard(file, format=input_format,
                                                                      system_column=system_column)
-    recipe, notes = resolve_recipe(lb, benchmark)
-    ts = task_scores(lb, recipe)
+    loaded = load_task_scores(lb, (), benchmark=benchmark)
+    recipe, ts, notes = loaded.task_scores.recipe, loaded.task_scores, list(loaded.notes)
     if means:
-        from auditkit.registry import get_registry
+        from auditkit import resolve_rules
 
-        means = [get_registry().get("aggregators", m.strip().lower()).name for m in means]
+        means = [spec.name + (":" + ",".join(f"{k}={v}" for k, v in spec.params.items()) if spec.params else "")
+                 for spec in resolve_rules(means)]
     claims_lb = None
     if claims is not None:
         claims_lb = claims if isinstance(claims, Leaderboard) else read_leaderboard(

@@ -41,7 +41,7 @@ def _same(a, b) -> bool:
 def diff(old, new, *, benchmark: str | None = None, command: str | None = None) -> Report:
     from auditkit.leaderboard import Leaderboard, read_leaderboard
     from auditkit.ranking import TIE_RULE
-    from auditkit.rerank import resolve_recipe
+    from auditkit.loading import resolve_recipe
 
     from . import checks_published
     from .context import build_context

@@ -53,6 +53,50 @@ def power(values, *, xp, weights, p):
     return xp.where(vanishing, xp.zeros_like(result), result)
 
 
+# Quasi-linear forms: M(x) = link(sum_t w_t transform(x)_t). The bootstrap resamples tasks through them (one
+# matrix product per batch); -inf marks a zero cell, whose limit under GM/HM/negative p is the minimum score 0.
+def _power_transform(values, *, xp, p):
+    if p == 0:
+        return _log_transform(values, xp=xp)
+    positive = values > 0
+    safe = xp.where(positive, values, xp.ones_like(values))
+    if p < 0:
+        return xp.where(positive, -(safe ** p), xp.full_like(values, -float("inf")))
+    return safe ** p * xp.astype(positive, values.dtype)
+
+
+def _power_link(mean, *, xp, p):
+    if p == 0:
+        return xp.exp(mean)
+    if p < 0:
+        finite = xp.isfinite(mean)
+        safe = xp.where(finite, -mean, xp.ones_like(mean))
+        return xp.where(finite, safe ** (1.0 / p), xp.zeros_like(mean))
+    return xp.where(mean > 0, mean, xp.zeros_like(mean)) ** (1.0 / p)
+
+
+def _log_transform(values, *, xp):
+    positive = values > 0
+    return xp.where(positive, xp.log(xp.where(positive, values, xp.ones_like(values))),
+                    xp.full_like(values, -float("inf")))
+
+
+def _identity(values, *, xp):
+    return values
+
+
+def _harmonic_transform(values, *, xp):
+    return _power_transform(values, xp=xp, p=-1.0)
+
+
+def _harmonic_link(mean, *, xp):
+    return _power_link(mean, xp=xp, p=-1.0)
+
+
+def _exp(mean, *, xp):
+    return xp.exp(mean)
+
+
 def median(values, *, xp, weights):
     """The median of the task scores; with unequal weights, the lower weighted median."""
     ordered = xp.sort(values, axis=1)
@@ -73,15 +117,17 @@ def minimum(values, *, xp, weights):
 
 @auditkit.hookimpl
 def auditkit_register_aggregators():
+    A = auditkit.Aggregator
     return [
-        auditkit.Aggregator("arithmetic", arithmetic, "weighted arithmetic mean (the usual leaderboard score)",
-                            aliases=("am", "mean")),
-        auditkit.Aggregator("geometric", geometric, "weighted geometric mean; a zero task gives 0",
-                            domain="nonnegative", aliases=("gm",)),
-        auditkit.Aggregator("harmonic", harmonic, "weighted harmonic mean; a zero task gives 0",
-                            domain="nonnegative", aliases=("hm",)),
-        auditkit.Aggregator("power", power, "weighted power mean M_p (p=1 arithmetic, 0 geometric, -1 harmonic)",
-                            domain="nonnegative", params=(Parameter("p", None, "the exponent, e.g. --p -2"),)),
-        auditkit.Aggregator("median", median, "median task score (lower weighted median if weights differ)"),
-        auditkit.Aggregator("minimum", minimum, "worst task score", aliases=("min",)),
+        A("arithmetic", arithmetic, "weighted arithmetic mean (the usual leaderboard score)", aliases=("am", "mean"),
+          monotone=True, transform=_identity),
+        A("geometric", geometric, "weighted geometric mean; a zero task gives 0", domain="nonnegative",
+          aliases=("gm",), monotone=True, transform=_log_transform, link=_exp),
+        A("harmonic", harmonic, "weighted harmonic mean; a zero task gives 0", domain="nonnegative",
+          aliases=("hm",), monotone=True, transform=_harmonic_transform, link=_harmonic_link),
+        A("power", power, "weighted power mean M_p (p=1 arithmetic, 0 geometric, -1 harmonic)", domain="nonnegative",
+          params=(Parameter("p", None, "the exponent, e.g. power:p=-2", low=-1e6, high=1e6),),
+          monotone=True, transform=_power_transform, link=_power_link),
+        A("median", median, "median task score (lower weighted median if weights differ)", monotone=True),
+        A("minimum", minimum, "worst task score", aliases=("min",), monotone=True),
     ]

@@ -21,18 +21,39 @@ def auditkit_register_aggregators():
     A = auditkit.Aggregator
     return [
         A("borda", _rules.borda, "Borda count: per task, systems below + 1/2 per tie; weighted mean over tasks",
-          candidate_dependent=True),
+          candidate_dependent=True, transform=_borda_transform),
         A("dowdall", _rules.dowdall, "Dowdall: per task 1/position (ties share the mean); weighted mean over tasks",
-          candidate_dependent=True),
+          candidate_dependent=True, transform=_dowdall_transform),
         A("copeland", _rules.copeland, "Copeland: pairwise majority wins (+1/2 per pairwise tie)",
           candidate_dependent=True),
         A("minimax", _rules.minimax, "Simpson-Kramer minimax: minus the largest pairwise defeat margin",
           candidate_dependent=True),
         A("winrate", _rules.win_rate, "HELM mean win rate: share of other systems beaten per task (tie = 1/2)",
-          candidate_dependent=True, aliases=("win-rate", "mean-win-rate")),
+          candidate_dependent=True, aliases=("win-rate", "mean-win-rate"), transform=_win_rate_transform),
         A("kemeny", _kemeny.kemeny, "Kemeny-Young consensus order (exact up to 16 systems, certified; local "
           "search with a reported gap beyond); score = -(position)", candidate_dependent=True),
     ]
+
+
+# Quasi-linear forms (auditkit.Aggregator.transform): the score is the weighted mean over tasks of per-task points,
+# so the bootstrap resamples tasks with one matrix product per batch.
+def _borda_transform(values, *, xp):
+    return _rules.borda_points(values, xp)
+
+
+def _dowdall_transform(values, *, xp):
+    return _rules.dowdall_points(values, xp)
+
+
+def _win_rate_transform(values, *, xp):
+    n = values.shape[0]
+    return _rules.borda_points(values, xp) / (n - 1) if n > 1 else _rules.borda_points(values, xp) + 0.5
+
+
+@auditkit.hookimpl
+def auditkit_register_functions():
+    return [auditkit.Function("kemeny-certificate", kemeny_certificate,
+                              "the Kemeny order of a systems x tasks matrix with its optimality certificate")]
 
 
 def kemeny_certificate(values, weights=None):

@@ -15,3 +15,14 @@ def auditkit_register_commands(cli):
 
     cli.add_command(compare_command)
     cli.add_command(significance_command)
+
+
+@auditkit.hookimpl
+def auditkit_register_functions():
+    # auditkit.compare and auditkit.significance: the real functions, with their signatures
+    from .compare import compare
+    from .significance import significance
+
+    return [auditkit.Function("compare", compare, "rankings of one table under several rules: an auditkit.Report"),
+            auditkit.Function("significance", significance,
+                              "paired significance of score differences under a rule: an auditkit.Report")]

@@ -71,8 +71,11 @@ def scatter_rows(xp, index, src):
 
 
 def competition_ranks(xp, scores):
-    """Competition ranks "1224" of each row of ``scores`` (b, n), higher first; exact float ties share a rank.
-    Returns int64 ranks (1-based), same shape."""
+    """Competition ranks "1224" of each row of ``scores`` (b, n), higher first; scores equal under the core tie
+    key (:func:`auditkit.tie_key`) share a rank. Returns int64 ranks (1-based), same shape."""
+    from auditkit.ranking import tie_key
+
+    scores = tie_key(scores, xp)
     b, n = scores.shape
     # negate and sort ascending: plain numpy (an array-API namespace since 2.1) has no `descending`
     order = xp.argsort(-scores, axis=1, stable=True)
@@ -121,33 +124,29 @@ def _dev(x):
 
 
 # -- linear forms of known rules ------------------------------------------------------------------------------------
-def linear_transform(rule: str, values: np.ndarray, params: dict, unit: str):
-    """T such that the rule's ranking over a resample with task-count weights u equals the ranking of T @ u;
-    None when the rule has no such form (then the generic path is used). Computed on the host (numpy)."""
+def linear_transform(agg, values: np.ndarray, params: dict, unit: str):
+    """T such that the rule's score over a resample with task-count weights u is ``link(T @ u / sum(u))``: the
+    aggregator record's own quasi-linear form (:attr:`auditkit.Aggregator.transform`), computed on the host. None
+    when the record has none, or when it is candidate-dependent and instances are resampled (its points depend on
+    the resampled task values); then the generic path calls the rule on every resample."""
     from array_api_compat import numpy as xpn
 
-    v = np.asarray(values, float)
-    if rule == "arithmetic":
-        return v
-    if rule in ("geometric", "harmonic", "power"):
-        p = {"geometric": 0.0, "harmonic": -1.0}.get(rule, float(params.get("p", 1.0)))
-        if p == 0.0:
-            with np.errstate(divide="ignore"):
-                return np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), -np.inf)
-        if p < 0:
-            with np.errstate(divide="ignore"):
-                return np.where(v > 0, -np.where(v > 0, v, 1.0) ** p, -np.inf)
-        return v ** p
-    if unit == "task":
-        from auditkit_plugins.social_choice import rules as sc
+    if agg.transform is None or (agg.candidate_dependent and unit != "task"):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(agg.transform(np.asarray(values, float), xp=xpn, **params), float)
 
-        if rule == "borda":
-            return np.asarray(sc.borda_points(v, xpn))
-        if rule == "dowdall":
-            return np.asarray(sc.dowdall_points(v, xpn))
-        if rule == "winrate":
-            return np.asarray(sc.borda_points(v, xpn))
-    return None
+
+def tie_ordinals(keys: np.ndarray) -> np.ndarray:
+    """int64 keys ordered like :func:`auditkit.tie_key` of ``keys`` and equal exactly when the tie keys are equal
+    (numpy): the float's bits read as an ordered integer, less the 13 mantissa bits the tie key zeroes. Integer
+    keys let the rank histogram pack (key, index) into one int64 and use numpy's SIMD sort."""
+    from auditkit.ranking import tie_key
+
+    k = tie_key(keys) + 0.0                       # -0.0 -> +0.0 so the two zeros tie
+    bits = k.view(np.int64)
+    ordered = np.where(bits < 0, bits ^ np.int64(0x7FFFFFFFFFFFFFFF), bits)
+    return ordered >> 12
 
 
 # -- resampling -----------------------------------------------------------------------------------------------------
@@ -358,23 +357,23 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
         raise unknown_name("resampling unit", unit, ("task", "instance"))
     if unit == "instance" and instances is None:
         raise UsageError("unit='instance' needs per-instance data")
-    if func is None:
-        from auditkit.registry import get_registry
+    from auditkit.ranking import competition_rank, tie_key
+    from auditkit.registry import get_registry
 
-        agg = get_registry().get("aggregators", rule)
-        func, rule = agg.func, agg.name
+    agg = get_registry().get("aggregators", rule)
+    rule = agg.name
+    if func is None:
+        func = agg.func
     ctx = get_backend(backend, device)
     xp = ctx.xp
     rng = np.random.default_rng(seed)
 
     point = np.asarray(to_numpy(func(ctx.asarray(values), xp=xp, weights=ctx.asarray(weights), **params)), float)
-    finite_point = np.abs(point[np.isfinite(point)])
-    # scores within 2^-40 of the largest |score| count as tied (sums taken in another order still tie)
-    quantum = float(finite_point.max() if finite_point.size and finite_point.max() > 0 else 1.0) * 2.0 ** -40
-    point_ranks = np.asarray(to_numpy(competition_ranks(xp, ctx.asarray(np.round(point[None, :] / quantum)))),
-                             float)[0]
+    point_ranks = competition_rank(point)           # the core tie rule, as every command ranks
 
-    T = None if force_generic else linear_transform(rule, values, params, unit)
+    T = None if force_generic else linear_transform(agg, values, params, unit)
+    linear = T is not None and agg.link is None     # the score is T @ u itself: exact covariance, always finite
+    link = (lambda m: m) if agg.link is None else (lambda m: agg.link(m, xp=xp, **params))
     path = "linear" if T is not None else "generic"
     # Work with the systems in order of their point score: every resample is then nearly sorted, which makes the
     # per-resample sort several times faster. Results are mapped back to the input order at the end.
@@ -386,12 +385,12 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
         instances = InstanceData(instances.tasks, [m[perm] for m in instances.matrices], instances.instances)
     point_perm = point[perm]
     exact_cov = None
-    if T is not None and rule in ("arithmetic", "borda", "dowdall", "winrate"):
-        scale = 1.0 / (n - 1) if rule == "winrate" and n > 1 else 1.0
+    if linear and np.isfinite(T).all():
         if unit == "task" and np.allclose(weights, weights[0]):
-            Tc = (T - T.mean(axis=1, keepdims=True)) * scale
+            Tc = T - T.mean(axis=1, keepdims=True)
             exact_cov = Tc @ Tc.T / k ** 2
-        elif unit == "instance" and rule == "arithmetic":
+        elif unit == "instance" and agg.transform is not None and not agg.candidate_dependent and np.array_equal(
+                T, values):
             exact_cov = np.zeros((n, n))
             for wt, m in zip(weights, instances.matrices):
                 Xc = m - m.mean(axis=1, keepdims=True)
@@ -404,10 +403,9 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
     s_sum = xp.zeros((n,), dtype=xp.float64, device=ctx.device)
     s_cross = xp.zeros((n, n), dtype=xp.float64, device=ctx.device)
     point_dev = ctx.asarray(point_perm)
-    neg_inv_quantum = -1.0 / quantum
     # linear rules with an identity link on finite tables never produce an infinite score: skip the check
-    always_finite = (T is not None and rule in ("arithmetic", "borda", "dowdall", "winrate")
-                     and bool(np.isfinite(T).all()))
+    always_finite = linear and bool(np.isfinite(T).all())
+    on_numpy = not _is_torch(xp)
     T_dev = ctx.asarray(np.where(np.isfinite(T), T, 0.0)) if T is not None else None
     T_neg_inf = (ctx.asarray(np.isneginf(T).astype(float)) if T is not None and np.isneginf(T).any() else None)
     w_dev = ctx.asarray(weights)
@@ -431,7 +429,7 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                     if T_neg_inf is not None:   # a zero under geometric/harmonic: the limit 0 -> rank last
                         hit = xp.matmul(counts, xp.permute_dims(T_neg_inf, (1, 0))) > 0
                         scores = xp.where(hit, xp.full_like(scores, -math.inf), scores)
-                    scores = _link(rule, scores, xp, params, n)
+                    scores = link(scores)
                 else:
                     scores = _generic_scores(func, xp, ctx, values, u, params, unit="task")
             else:
@@ -442,13 +440,14 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                     task_vals.append(sums / m.shape[1])                                  # (b, n)
                 V = xp.stack(task_vals, axis=2)                                  # (b, n, k)
                 if T is not None:
-                    TV = _transform_batch(rule, V, xp, params)
-                    scores = _link(rule, xp.sum(TV * w_dev, axis=2), xp, params, n)
+                    TV = agg.transform(V, xp=xp, **params)
+                    scores = link(xp.sum(TV * w_dev, axis=2))
                 else:
                     scores = _generic_scores(func, xp, ctx, V, None, params, unit="instance", weights=w_dev)
             if keep_scores:
                 kept.append(np.asarray(to_numpy(scores), float))
-            keys = xp.round(scores * neg_inv_quantum)       # minus the scores, quantized: lower key ranks first
+            # minus the scores under the core tie key: a lower key ranks first, equal keys tie
+            keys = tie_ordinals(-np.asarray(scores)) if on_numpy else -tie_key(scores, xp)
             rank_counts = rank_counts + bincount(xp, rank_histogram_indices(xp, keys), n * n)
             if always_finite:
                 dev = scores - point_dev[None, :]
@@ -477,34 +476,6 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
     counts = np.asarray(to_numpy(rank_counts)).reshape(n, n)[inv]
     return BootstrapResult(rule, np.arange(n), point, point_ranks, counts, point + mean_dev, cov, R, unit, seed,
                            level, path, extra)
-
-
-def _link(rule: str, mean_t, xp, params, n: int):
-    """Map the weighted mean of the transformed values back to the rule's own score (so the bootstrap covariance is
-    that of the rule's scores, whichever path computed them)."""
-    if rule in ("arithmetic", "borda", "dowdall"):
-        return mean_t
-    if rule == "winrate":
-        return mean_t / (n - 1) if n > 1 else mean_t
-    p = {"geometric": 0.0, "harmonic": -1.0}.get(rule, float(params.get("p", 1.0)))
-    if p == 0.0:
-        return xp.exp(mean_t)
-    if p < 0:
-        return xp.where(xp.isinf(mean_t), xp.zeros_like(mean_t), (-mean_t) ** (1.0 / p))
-    return mean_t ** (1.0 / p)
-
-
-def _transform_batch(rule: str, V, xp, params):
-    if rule == "arithmetic":
-        return V
-    p = {"geometric": 0.0, "harmonic": -1.0}.get(rule, float(params.get("p", 1.0)))
-    pos = V > 0
-    safe = xp.where(pos, V, xp.ones_like(V))
-    if p == 0.0:
-        return xp.where(pos, xp.log(safe), xp.full_like(V, -math.inf))
-    if p < 0:
-        return xp.where(pos, -(safe ** p), xp.full_like(V, -math.inf))
-    return V ** p
 
 
 def _generic_scores(func, xp, ctx, values, u, params, *, unit, weights=None):

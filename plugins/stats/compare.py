@@ -1,6 +1,6 @@
 """``auditkit compare``: would the ranking survive another reasonable aggregation rule?
 
-Runs every rule through the core pipeline (read -> recipe -> task scores -> negative policy -> ``scores_for``), then
+Runs every rule through the core pipeline (``auditkit.load_task_scores`` then ``auditkit.rank`` per rule), then
 reports agreement (Kendall tau-b and Spearman rho matrices), each system's rank range, the winners, the pairs whose
 order flips, the stable top-k, the Kemeny certificate and, with ``--bootstrap N``, rank intervals, rank probabilities
 and simultaneous rank sets per rule. The summary keys are documented in docs/compare.md.
@@ -14,44 +14,6 @@ import numpy as np
 
 SCHEMA = "auditkit.compare/1"
 DEFAULT_RULES = ("arithmetic", "geometric", "harmonic", "borda", "copeland", "kemeny")
-
-
-def _params_for(rule: str, params: dict[str, dict] | None) -> dict:
-    return dict((params or {}).get(rule, {}))
-
-
-def load(data, rules, *, benchmark=None, tasks=None, exclude=None, negatives="refuse", system_column=None,
-         input_format=None):
-    """Read + recipe + task scores + negative policy, as ``auditkit rerank`` does. Returns (ts, policy, notes)."""
-    from auditkit.leaderboard import Leaderboard, read_leaderboard
-    from auditkit.rerank import apply_negative_policy, resolve_recipe
-    from auditkit.taskscores import task_scores
-
-    lb = data if isinstance(data, Leaderboard) else read_leaderboard(data, format=input_format,
-                                                                     system_column=system_column)
-    recipe, notes = resolve_recipe(lb, benchmark)
-    ts = task_scores(lb, recipe, tasks=list(tasks) if tasks else None, exclude=list(exclude) if exclude else None)
-    ts, policy, more = apply_negative_policy(ts, negatives, list(rules))
-    return ts, policy, notes + more
-
-
-def resolve_rules(rules) -> list[str]:
-    from auditkit.errors import UsageError
-    from auditkit.registry import get_registry
-
-    if isinstance(rules, str):
-        rules = rules.split(",")
-    names = []
-    for r in rules:
-        r = r.strip().lower()
-        if not r:
-            continue
-        names.append(get_registry().get("aggregators", r).name)
-    if len(set(names)) != len(names):
-        raise UsageError(f"a rule is given twice: {', '.join(names)}")
-    if not names:
-        raise UsageError("--rules is empty; give at least one rule, e.g. --rules arithmetic,borda")
-    return names
 
 
 def flips(ranks: dict[str, np.ndarray], rows: np.ndarray) -> list[tuple[int, int, list[str], list[str]]]:
@@ -95,30 +57,34 @@ def stable_top_k(ranks: dict[str, np.ndarray], rows: np.ndarray) -> tuple[int, i
 
 
 def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=None, negatives="refuse",
-            params=None, bootstrap: int = 0, seed: int | None = 0, unit: str = "task", level: float = 0.95,
-            include_reference: bool = False, backend: str = "numpy", device: str = "cpu",
-            system_column=None, input_format=None, command: str | None = None, plot: bool = False,
-            progress: bool | None = None):
-    """Compare rankings under several rules; returns an :class:`auditkit.report.Report`."""
-    from auditkit.errors import UsageError
-    from auditkit.ranking import TIE_RULE, competition_rank, kendall_tau, spearman_rho
-    from auditkit.registry import get_registry
-    from auditkit.report import Finding, Report, provenance
-    from auditkit.rerank import _check_params, scores_for
+            missing="exclude-row", lower_is_better=None, params=None, bootstrap: int = 0, seed: int | None = 0,
+            unit: str = "task", level: float = 0.95, include_reference: bool = False, backend: str = "numpy",
+            device: str = "cpu", system_column=None, input_format=None, command: str | None = None,
+            plot: bool = False, progress: bool | None = None):
+    """Compare rankings under several rules (texts like ``"power:p=-2"``); returns an :class:`auditkit.Report`.
 
-    rules = resolve_rules(rules)
+    Rule labels (``power(p=-2)``) key every table, so one rule may appear twice with different parameters."""
+    from auditkit import TIE_RULE, Finding, Report, UsageError, kendall_tau, load_task_scores, provenance
+    from auditkit import rank as rank_under
+    from auditkit import spearman_rho
+
     if not 0 < level < 1:
         raise UsageError(f"--level must be between 0 and 1 (got {level})")
-    ts, policy, notes = load(data, rules, benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
-                             system_column=system_column, input_format=input_format)
+    loaded = load_task_scores(data, rules, benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
+                              missing=missing, lower_is_better=lower_is_better, system_column=system_column,
+                              input_format=input_format, shorthand=params)
+    ts, policy, notes = loaded.task_scores, loaded.policies["negatives"], list(loaded.notes)
     lb = ts.leaderboard
     names = [s + (" (reference)" if ts.reference[i] else "") for i, s in enumerate(ts.systems)]
-    used, scores, ranks = {}, {}, {}
-    for r in rules:
-        agg = get_registry().get("aggregators", r)
-        used[r] = _check_params(agg, _params_for(r, params))
-        scores[r] = scores_for(ts, r, used[r], backend=backend, device=device)
-        ranks[r] = competition_rank(scores[r])
+    rankings = [rank_under(ts, spec, backend=backend, device=device, policies=loaded.policies)
+                for spec in loaded.rules]
+    rules = [r.label for r in rankings]
+    specs = {r.label: spec for r, spec in zip(rankings, loaded.rules)}
+    used = {r.label: dict(r.params) for r in rankings}
+    # higher is better for every rule below (a lower-is-better mean is negated, its ranks unchanged)
+    scores = {r.label: (r.scores if r.higher_is_better else -r.scores) for r in rankings}
+    ranks = {r.label: r.ranks for r in rankings}
+    notes += [n for r in rankings for n in r.notes if n not in notes]
     scored = np.flatnonzero(ts.scorable)
     if scored.size < 2:
         raise UsageError(f"{lb.source}: fewer than two rows can be scored; nothing to compare")
@@ -156,6 +122,8 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
     summary: dict[str, Any] = {
         "schema": SCHEMA, "benchmark": ts.recipe.name, "recipe_version": ts.recipe.version, "rules": rules,
         "rule_params": {r: p for r, p in used.items() if p}, "tie_rule": TIE_RULE,
+        "policies": dict(loaded.policies),
+        "providers": {r.label: r.provider for r in rankings},
         "tie_semantics": "inside a rule, a tie on a task counts one half to each system",
         "tasks": ts.tasks, "negative_policy": policy, "n_systems": int(scored.size),
         "n_reference": int((ts.reference & ts.scorable).sum()),
@@ -192,10 +160,11 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
 
     # Kemeny certificate -----------------------------------------------------------------------------------------
     if "kemeny" in rules:
-        from auditkit_plugins.social_choice.kemeny import kemeny_consensus
+        from auditkit import get_registry
 
+        kemeny_certificate = get_registry().get("functions", "kemeny-certificate").func
         systems = np.flatnonzero(ts.scorable & ~ts.reference)
-        cert = kemeny_consensus(ts.values[systems], ts.weights).as_dict() if systems.size else {}
+        cert = kemeny_certificate(ts.values[systems], ts.weights).as_dict() if systems.size else {}
         summary["kemeny"] = cert
         tables["kemeny certificate"] = [{k: v for k, v in cert.items()}]
         if cert and not cert["exact"]:
@@ -207,10 +176,11 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
     # bootstrap --------------------------------------------------------------------------------------------------
     if bootstrap:
         tables["rank intervals"], summary["bootstrap"] = _bootstrap_section(
-            ts, rules, used, names, bootstrap=bootstrap, seed=seed, unit=unit, level=level,
+            ts, rules, specs, names, bootstrap=bootstrap, seed=seed, unit=unit, level=level,
             include_reference=include_reference, backend=backend, device=device, progress=progress)
     prov = provenance(command=command, inputs={lb.source: lb.sha256},
                       recipe=f"{ts.recipe.name} {ts.recipe.version}", rules=rules,
+                      policies=dict(loaded.policies), providers={r.label: r.provider for r in rankings},
                       rule_params={r: p for r, p in used.items() if p} or None, backend=backend, device=device,
                       seed=seed if bootstrap else None, bootstrap=bootstrap or None,
                       unit=unit if bootstrap else None)
@@ -225,9 +195,11 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
     return report
 
 
-def _bootstrap_section(ts, rules, used, names, *, bootstrap, seed, unit, level, include_reference, backend,
+def _bootstrap_section(ts, rules, specs, names, *, bootstrap, seed, unit, level, include_reference, backend,
                        device, progress):
     from .bootstrap import bootstrap_ranks, instance_data
+
+    from auditkit import get_registry, oriented_values
 
     rows = np.flatnonzero(ts.scorable & (True if include_reference else ~ts.reference))
     inst = instance_data(ts, rows) if unit == "instance" else None
@@ -239,7 +211,15 @@ def _bootstrap_section(ts, rules, used, names, *, bootstrap, seed, unit, level, 
                                                  "worse]"},
                       "rank_intervals": {}, "rank_probabilities": {}}
     for r in rules:
-        res = bootstrap_ranks(ts.values[rows], ts.weights, r, params=used[r], n_resamples=bootstrap, seed=seed,
+        values, higher, _ = oriented_values(ts, get_registry().get("aggregators", specs[r].name))
+        if not higher:
+            from auditkit import UsageError
+
+            raise UsageError(f"--bootstrap ranks higher scores first; {r} ranks ascending (every task is "
+                             "lower-is-better): give the tasks' direction as a declared range or use a rank-based "
+                             "rule")
+        res = bootstrap_ranks(values[rows], ts.weights, specs[r].name, params=dict(specs[r].params),
+                              n_resamples=bootstrap, seed=seed,
                               unit=unit, instances=inst, backend=backend, device=device, level=level,
                               progress=progress)
         ci = res.rank_intervals()

@@ -62,23 +62,32 @@ def bootstrap_pvalues(boot_scores: np.ndarray, point: np.ndarray) -> np.ndarray:
 
 def significance(data, system_a=None, system_b=None, *, rule="arithmetic", params=None, all_pairs=False,
                  n_resamples=2000, n_permutations=2000, seed=0, unit="task", level=0.95, benchmark=None,
-                 tasks=None, exclude=None, negatives="refuse", include_reference=False, backend="numpy",
-                 device="cpu", system_column=None, input_format=None, command=None, progress=None):
+                 tasks=None, exclude=None, negatives="refuse", missing="exclude-row", lower_is_better=None,
+                 include_reference=False, backend="numpy", device="cpu", system_column=None, input_format=None,
+                 command=None, progress=None):
     """A Report with the paired bootstrap and permutation tests for two named systems, or (``all_pairs``) the
     Holm-adjusted paired bootstrap p-values for every pair."""
-    from auditkit.errors import UsageError
-    from auditkit.registry import get_registry
-    from auditkit.report import Finding, Report, provenance
-    from auditkit.rerank import _check_params
+    from auditkit import Finding, Report, UsageError, get_registry, load_task_scores, oriented_values, provenance
+    from auditkit.rules import split_rule_tokens
 
     from .bootstrap import bootstrap_ranks, holm_adjust, instance_data
-    from .compare import load
 
-    agg = get_registry().get("aggregators", rule)
-    rule = agg.name
-    used = _check_params(agg, dict(params or {}))
-    ts, policy, notes = load(data, [rule], benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
-                             system_column=system_column, input_format=input_format)
+    if not isinstance(rule, str) or len(split_rule_tokens(rule)) != 1:
+        raise UsageError(f"significance tests one rule at a time (got {rule!r}); run it once per rule")
+    shorthand = {get_registry().get("aggregators", rule.split(":")[0]).name: dict(params)} if params else None
+    loaded = load_task_scores(data, [rule], benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
+                              missing=missing, lower_is_better=lower_is_better, system_column=system_column,
+                              input_format=input_format, shorthand=shorthand)
+    spec = loaded.rules[0]
+    agg = get_registry().get("aggregators", spec.name)
+    rule, used = spec.name, dict(spec.params)
+    ts, policy, notes = loaded.task_scores, loaded.policies["negatives"], list(loaded.notes)
+    values, higher, direction_note = oriented_values(ts, agg)
+    if not higher:
+        raise UsageError(f"significance compares higher scores; {rule} ranks ascending here (every task is "
+                         "lower-is-better): declare the tasks' range or use a rank-based rule")
+    if direction_note:
+        notes.append(direction_note)
     lb = ts.leaderboard
     rows = np.flatnonzero(ts.scorable & (True if include_reference else ~ts.reference))
     names = [lb.systems[i] for i in rows]
@@ -96,14 +105,14 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
             pos.append(int(np.flatnonzero(rows == r)[0]))
         if pos[0] == pos[1]:
             raise UsageError("the two systems are the same row")
-    res = bootstrap_ranks(ts.values[rows], ts.weights, rule, params=used, n_resamples=n_resamples, seed=seed,
+    res = bootstrap_ranks(values[rows], ts.weights, rule, params=used, n_resamples=n_resamples, seed=seed,
                           unit=unit, instances=inst, backend=backend, device=device, level=level,
                           progress=progress, keep_scores=True)
     boot = res.extra["scores"]
     point = res.point_scores
     summary = {"schema": "auditkit.significance/1", "benchmark": ts.recipe.name, "rule": rule,
                "rule_params": used, "unit": unit, "n_resamples": n_resamples, "seed": seed, "level": level,
-               "negative_policy": policy, "tasks": ts.tasks, "notes": [*lb.notes, *ts.notes, *notes]}
+               "negative_policy": policy, "policies": dict(loaded.policies), "tasks": ts.tasks, "notes": [*lb.notes, *ts.notes, *notes]}
     findings, tables = [], {}
     if not all_pairs:
         a, b = pos
@@ -111,7 +120,7 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
         dstar = boot[:, a] - boot[:, b]
         p_boot = float((1 + (np.abs(dstar - d) >= abs(d) - 1e-12 * (1 + abs(d))).sum()) / (1 + n_resamples))
         lo, hi = np.quantile(dstar, [alpha / 2, 1 - alpha / 2])
-        _, p_perm = paired_permutation(ts.values[rows], ts.weights, agg.func, a, b, n_permutations=n_permutations,
+        _, p_perm = paired_permutation(values[rows], ts.weights, agg.func, a, b, n_permutations=n_permutations,
                                        seed=seed, params=used, instances=inst)
         summary.update({"system_a": names[a], "system_b": names[b], "score_a": float(point[a]),
                         "score_b": float(point[b]), "difference": d, "difference_interval": [float(lo), float(hi)],
