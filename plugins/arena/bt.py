@@ -160,7 +160,7 @@ class BTFit:
         return expit(self.theta[:, None] - self.theta[None, :])
 
 
-def fit_newton(ops, d: Design, *, tol: float = 1e-10, max_iter: int = 100):
+def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100):
     """theta (sum zero), final max |gradient| / battles, iterations, factorizable M and L at the optimum."""
     m = d.n_models
     i, j = ops.asarray(d.i, int), ops.asarray(d.j, int)
@@ -258,7 +258,7 @@ def display(theta: np.ndarray, cov: np.ndarray, factor: float, offset: float, an
 
 def fit_bt(pc: PairCounts, *, ties: str = "half", scale: float = 400.0, base: float = 10.0,
            offset: float = 1000.0, anchor: str | None = None, ci: str = "sandwich", level: float = 0.95,
-           backend: str = "numpy", device: str = "cpu", tol: float = 1e-10, max_iter: int = 100) -> BTFit:
+           backend: str = "numpy", device: str = "cpu", tol: float = 1e-12, max_iter: int = 100) -> BTFit:
     """Fit Bradley-Terry to ``pc``; intervals ``sandwich`` (default), ``fisher`` or ``none`` (bootstrap intervals
     come from :func:`auditkit_plugins.arena.bootstrap.bootstrap`)."""
     d = design(pc, ties)
