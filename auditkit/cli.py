@@ -152,6 +152,7 @@ def plugins_command(fmt):
     """List plugins: distribution, version, what each provides, and its errors."""
     import json
 
+    from .diagnostics import missing_requirements
     from .registry import get_registry
 
     reg = get_registry()
@@ -167,6 +168,10 @@ def plugins_command(fmt):
         click.echo(f"{info.name}  [{status}]  {info.distribution or '-'} {info.version or ''}  ({info.module})")
         for kind, names in sorted(info.provides.items()):
             click.echo(f"    {kind}: {', '.join(names)}")
+        for name in info.provides.get("diagnostics", []):
+            missing = missing_requirements(reg.get("diagnostics", name))
+            if missing:
+                click.echo(f"    diagnostic {name} needs {', '.join(missing)} (not installed)")
         if info.commands:
             click.echo(f"    commands: {', '.join(info.commands)}")
         for err in info.errors:

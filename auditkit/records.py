@@ -206,17 +206,22 @@ class Check:
 class Metric:
     """A rank-agreement or comparison metric between two score or rank vectors (Kendall tau, Spearman, ...).
 
-    ``func(a, b) -> float``.
+    ``func(a, b) -> float``. ``auditkit compare`` reports a matrix of every registered metric between the rules;
+    ``label`` names it there (default: the name).
     """
 
     name: str
     func: Callable[[Any, Any], float]
     description: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """A tensor-side diagnostic that produces a :class:`auditkit.report.Report` (contrastive, WGAN, ...)."""
+    """A tensor-side diagnostic that produces a :class:`auditkit.report.Report` (contrastive, WGAN, ...).
+
+    ``requires`` names the importable modules it needs; :func:`auditkit.run_diagnostic` checks them first (a
+    missing one is a clear error naming it) and ``auditkit plugins`` shows which are missing."""
 
     name: str
     run: Callable[..., Any]

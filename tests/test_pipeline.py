@@ -337,3 +337,63 @@ def test_rerank_still_imports_nothing_heavy():
             "assert not bad, bad")
     out = subprocess.run([sys.executable, "-c", code, str(GLUE)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+# -- hooks with a consumer ---------------------------------------------------------------------------------------------
+def test_a_registered_metric_appears_in_compare(restore_registry):
+    class Plugin:
+        @auditkit.hookimpl
+        def auditkit_register_metrics(self):
+            # top-1 agreement: 1 when both rules put the same system first
+            return [auditkit.Metric("akt-top1", lambda a, b: float(np.nanargmax(a) == np.nanargmax(b)),
+                                    "same winner", label="same winner")]
+
+    auditkit.get_registry().register(Plugin(), "akt-metric-plugin")
+    rep = auditkit.compare(str(SUPERGLUE), ["arithmetic", "harmonic", "borda"])
+    table = {row["rule"]: row for row in rep.tables["agreement (same winner)"]}
+    # independent: the winners printed by the same report
+    winners = rep.summary["winners"]
+    for a in ("arithmetic", "harmonic", "borda"):
+        for b in ("arithmetic", "harmonic", "borda"):
+            assert table[a][b] == float(winners[a][0] == winners[b][0])   # nanargmax: the first of tied
+    assert "agreement (Kendall tau-b)" in rep.tables and "akt-top1" in rep.summary["agreement"]
+
+
+def test_run_diagnostic_checks_requires_first(restore_registry):
+    calls = []
+
+    class Plugin:
+        @auditkit.hookimpl
+        def auditkit_register_diagnostics(self):
+            return [auditkit.Diagnostic("akt-needs-nothing", lambda: calls.append(1) or auditkit.Report("ok")),
+                    auditkit.Diagnostic("akt-needs-missing", lambda: calls.append(2),
+                                        requires=("akt_no_such_module_xyz",))]
+
+    auditkit.get_registry().register(Plugin(), "akt-diag-plugin")
+    assert auditkit.run_diagnostic("akt-needs-nothing").title == "ok"
+    with pytest.raises(auditkit.MissingDependencyError, match="akt_no_such_module_xyz"):
+        auditkit.run_diagnostic("akt-needs-missing")
+    assert calls == [1]                       # the diagnostic with a missing requirement never ran
+
+
+def test_a_broken_rule_is_a_plugin_error_not_a_traceback(restore_registry):
+    def wrong_shape(values, *, xp, weights):
+        return values[:, 0][:-1]
+
+    def raises(values, *, xp, weights):
+        raise ZeroDivisionError("oops")
+
+    def nan_out(values, *, xp, weights):
+        return values[:, 0] * np.nan
+
+    class Plugin:
+        @auditkit.hookimpl
+        def auditkit_register_aggregators(self):
+            return [auditkit.Aggregator("akt-shape", wrong_shape), auditkit.Aggregator("akt-raise", raises),
+                    auditkit.Aggregator("akt-nan", nan_out)]
+
+    auditkit.get_registry().register(Plugin(), "akt-broken-rules")
+    for name, text in (("akt-shape", "returned shape"), ("akt-raise", "ZeroDivisionError: oops"),
+                       ("akt-nan", "returned NaN")):
+        res = CliRunner().invoke(cli, ["rerank", str(GLUE), "--mean", name])
+        assert res.exit_code == 2 and f"rule {name!r}" in res.output and text in res.output, res.output

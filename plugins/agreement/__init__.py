@@ -9,6 +9,7 @@ from auditkit.ranking import kendall_tau, spearman_rho
 @auditkit.hookimpl
 def auditkit_register_metrics():
     return [
-        auditkit.Metric("kendall", kendall_tau, "Kendall tau-b (ties counted as in scipy.stats.kendalltau)"),
-        auditkit.Metric("spearman", spearman_rho, "Spearman rho on average ranks"),
+        auditkit.Metric("kendall", kendall_tau, "Kendall tau-b (ties counted as in scipy.stats.kendalltau)",
+                        label="Kendall tau-b"),
+        auditkit.Metric("spearman", spearman_rho, "Spearman rho on average ranks", label="Spearman rho"),
     ]

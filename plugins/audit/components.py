@@ -101,31 +101,30 @@ def unit_interval(d: TaskData, unit: Unit, row: int, *, nan_rule: str = "zero", 
 
 def mean_interval(terms, weights, mean: str):
     """(value, lo, hi) of a weighted mean of (value, lo, hi) terms; None if a term is None or the mean is
-    undefined (a negative value under a geometric/harmonic mean)."""
+    undefined (a negative value under a rule defined for nonnegative values).
+
+    The rule is the registered aggregator itself (no copy of its formula): it must be ``monotone``, so its value
+    over cells anywhere in [lo, hi] lies between its value at the lower ends and at the upper ends."""
+    from auditkit import UsageError, get_registry
+
     if any(t is None for t in terms) or not terms:
         return None
+    agg = get_registry().get("aggregators", mean)
+    if not agg.monotone or agg.candidate_dependent:
+        raise UsageError(f"interval arithmetic needs a rule that is nondecreasing in every task value; "
+                         f"{agg.name!r} is not (it is not marked monotone)")
     w = np.asarray(weights, float)
     w = w / w.sum()
-    arr = np.asarray(terms, float)  # (m, 3)
-    return tuple(float(x) for x in _mean(arr.T, w, mean))
+    arr = np.asarray(terms, float).T  # (3, m): rows value / lo / hi
+    if agg.domain in ("nonnegative", "positive"):
+        if (arr[0] < 0).any():
+            return None
+        arr = np.maximum(arr, 0.0)
+    import array_api_compat.numpy as xpn
 
-
-def _mean(x: np.ndarray, w: np.ndarray, mean: str) -> np.ndarray:
-    """x: (3, m) rows value/lo/hi. Arithmetic, geometric, harmonic (limit 0 at a zero; NaN below zero)."""
-    if mean == "arithmetic":
-        return x @ w
-    if (x[0] < 0).any():
-        return np.full(3, np.nan)
-    x = np.maximum(x, 0.0)
-    with np.errstate(divide="ignore"):
-        if mean == "geometric":
-            return np.where((x > 0).all(axis=1), np.exp(np.log(np.where(x > 0, x, 1.0)) @ w), 0.0)
-        if mean == "harmonic":
-            return np.where((x > 0).all(axis=1), 1.0 / ((1.0 / np.where(x > 0, x, 1.0)) @ w), 0.0)
-    raise ValueError(f"unsupported mean {mean!r}")
-
-
-SUPPORTED_MEANS = ("arithmetic", "geometric", "harmonic")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value, lo, hi = (float(x) for x in np.asarray(agg.func(arr, xp=xpn, weights=w), float))
+    return value, lo, hi
 
 
 def overlaps(iv, claimed: float, half: float, slack: float = 1e-9) -> bool:

@@ -90,10 +90,16 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
         raise UsageError(f"{lb.source}: fewer than two rows can be scored; nothing to compare")
 
     # agreement ------------------------------------------------------------------------------------------------
-    tau = {a: {b: kendall_tau(scores[a], scores[b]) for b in rules} for a in rules}
-    rho = {a: {b: spearman_rho(scores[a], scores[b]) for b in rules} for a in rules}
-    agreement_rows = [{"rule": a, **{b: round(tau[a][b], 4) for b in rules}} for a in rules]
-    spearman_rows = [{"rule": a, **{b: round(rho[a][b], 4) for b in rules}} for a in rules]
+    # every registered agreement metric (auditkit_register_metrics), one matrix each
+    from auditkit import get_registry
+
+    metrics = {id(m): m for m in get_registry().records("metrics").values()}.values()
+    agreement = {m.name: {a: {b: float(m.func(scores[a], scores[b])) for b in rules} for a in rules}
+                 for m in metrics}
+    agreement_tables = {f"agreement ({m.label or m.name})": [
+        {"rule": a, **{b: round(agreement[m.name][a][b], 4) for b in rules}} for a in rules] for m in metrics}
+    tau = agreement.get("kendall") or {a: {b: kendall_tau(scores[a], scores[b]) for b in rules} for a in rules}
+    rho = agreement.get("spearman") or {a: {b: spearman_rho(scores[a], scores[b]) for b in rules} for a in rules}
 
     # ranks across rules -----------------------------------------------------------------------------------------
     first = rules[0]
@@ -127,7 +133,7 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
         "tie_semantics": "inside a rule, a tie on a task counts one half to each system",
         "tasks": ts.tasks, "negative_policy": policy, "n_systems": int(scored.size),
         "n_reference": int((ts.reference & ts.scorable).sum()),
-        "kendall_tau": tau, "spearman_rho": rho,
+        "kendall_tau": tau, "spearman_rho": rho, "agreement": agreement,
         "min_kendall_tau": float(min(tau[a][b] for a in rules for b in rules)),
         "ranks": {names[i]: {r: int(ranks[r][i]) for r in rules} for i in scored},
         "rank_range": rank_range, "winners": winners, "winners_any_rule": any_winner,
@@ -149,8 +155,7 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
 
     tables: dict[str, list] = {
         "ranks by rule": rank_rows,
-        "agreement (Kendall tau-b)": agreement_rows,
-        "agreement (Spearman rho)": spearman_rows,
+        **agreement_tables,
         "winners": winner_rows,
         "stable top-k": [{"stable top-k set": k_set, "stable top-k order": k_order,
                           "systems in stable top-k": ", ".join(names[i] for i in order[:k_set]),
