@@ -48,6 +48,9 @@ CHECKS = (
     ("human-baseline", "checks_values", "human_baseline", False,
      "the reference row as a reference: per task set and mean, how many systems exceed it and whether 'beats "
      "humans' / 'humans still first' holds"),
+    ("recipe-era", "checks_eras", "recipe_era", False,
+     "for a recipe with dated eras (openllm-v1@2023-06, @2023-11, final): which era's average each published "
+     "score matches"),
 )
 
 

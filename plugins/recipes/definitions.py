@@ -91,12 +91,35 @@ VALUE = Recipe(
     description="Meta-Ave = plain mean of 11 tasks, mixing retrieval recall, QA accuracy and CIDEr (can exceed 100)",
 )
 
+# Open LLM Leaderboard v1 changed its Average twice; each era is its own record so a dated snapshot is audited
+# against the task set of its period (docs/recipes.md). Sources: the Hugging Face blog posts "Open LLM Leaderboard:
+# DROP deep dive" (2023-12-01: Winogrande, GSM8K and DROP were added about three weeks earlier, next to "the
+# leaderboard original average of ARC, HellaSwag, TruthfulQA and MMLU"; DROP was then taken out of the Average) and
+# "Open-LLM performances are plateauing" (2024-06, v1 frozen, v2 launched); Average checked on the benchbench
+# snapshot for the final era.
+_OPENLLM_SRC = ("Hugging Face Open LLM Leaderboard v1; HF blog 'Open LLM Leaderboard: DROP deep dive' (2023-12-01); "
+                "HF blog 'Open-LLM performances are plateauing' (2024-06)")
+OPENLLM_V1_2023_06 = Recipe(
+    name="openllm-v1@2023-06", version="2023-06", title="Open LLM Leaderboard v1 (4-task era, 2023-05 to 2023-11)",
+    tasks=tuple(T(n) for n in ("ARC", "HellaSwag", "MMLU", "TruthfulQA")),
+    published_score=(r"average", r"score"), reference=r"\bhuman", source=_OPENLLM_SRC,
+    description="Average = mean of 4 tasks (ARC 25-shot, HellaSwag 10-shot, MMLU 5-shot, TruthfulQA 0-shot), from "
+                "the launch (May 2023) until Winogrande, GSM8K and DROP were added in early November 2023",
+)
+OPENLLM_V1_2023_11 = Recipe(
+    name="openllm-v1@2023-11", version="2023-11", title="Open LLM Leaderboard v1 (7-task era with DROP, 2023-11)",
+    tasks=tuple(T(n) for n in ("ARC", "HellaSwag", "MMLU", "TruthfulQA", "Winogrande", "GSM8K", "DROP")),
+    published_score=(r"average", r"score"), reference=r"\bhuman", source=_OPENLLM_SRC,
+    description="Average = mean of 7 tasks, DROP (3-shot F1) included: early November 2023 until DROP was taken "
+                "out of the Average in December 2023 after the DROP deep dive (2023-12-01)",
+)
 OPENLLM_V1 = Recipe(
     name="openllm-v1", version="1.0", title="Open LLM Leaderboard v1",
     tasks=tuple(T(n) for n in ("ARC", "HellaSwag", "MMLU", "TruthfulQA", "Winogrande", "GSM8K")),
     published_score=(r"average", r"score"), reference=r"\bhuman",
     source="Hugging Face Open LLM Leaderboard v1; Average checked on 100/100 rows of the benchbench snapshot",
-    description="Average = mean of 6 tasks",
+    description="Average = mean of 6 tasks (the final era: December 2023 until v1 was frozen in June 2024; "
+                "earlier eras: openllm-v1@2023-06 with 4 tasks, openllm-v1@2023-11 with DROP)",
 )
 
 LIVEBENCH = Recipe(
@@ -122,4 +145,5 @@ GENERIC = Recipe(
 )
 
 RECIPES = (GLUE, SUPERGLUE, XTREME, XGLUE_UNDERSTANDING, XGLUE_UNIQUE, XGLUE_GENERATION, VALUE, OPENLLM_V1,
+           OPENLLM_V1_2023_06, OPENLLM_V1_2023_11,
            LIVEBENCH, GENERIC)
