@@ -132,7 +132,7 @@ def _numbers(df, column, path, lines, *, allow_missing=False):
     import pandas as pd
 
     raw = df[column]
-    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    num = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)
     bad = ~np.isfinite(num)
     if allow_missing:
         blank = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
