@@ -68,8 +68,8 @@ def _number(text: str) -> tuple[float, float, str, bool, bool] | str:
     decimals = len(mantissa.partition(".")[2])
     try:
         half_ulp = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
-    except OverflowError:  # 0e400: finite value, exponent beyond float64
-        return OVERFLOW
+    except OverflowError:  # 0e400: the value is 0, its displayed precision beyond float64
+        half_ulp = _INF
     return value, half_ulp, marks, percent, thousands
 
 

@@ -41,6 +41,10 @@ def test_overflow_and_infinity_are_refused_with_place_and_value(tmp_path, cell):
     assert "line 3" in result.output and "column 'A'" in result.output and repr(cell) in result.output
 
 
+def test_zero_with_a_huge_exponent_is_zero():
+    assert cells.parse_cell("0e400").values == (0.0,)
+
+
 def test_overflow_message_says_why():
     assert "beyond 1.8e308" in cells.parse_cell("1e309").error
     assert cells.parse_cell("1.7e308").values == (1.7e308,)  # the largest finite values still read
@@ -136,6 +140,13 @@ def test_markdown_rows_after_a_blank_line_are_refused_not_dropped(tmp_path):
     with pytest.raises(ParseError) as err:
         read_leaderboard(path)
     assert err.value.line == 5 and "blank line" in str(err.value) and "beta" in str(err.value)
+
+
+def test_markdown_rows_without_pipes_after_a_blank_line_are_refused(tmp_path):
+    path = write(tmp_path, "t.md", "System | A\n--- | ---\nalpha | 1\n\nbeta | 2\n")
+    with pytest.raises(ParseError) as err:
+        read_leaderboard(path)
+    assert err.value.line == 5
 
 
 def test_markdown_second_table_is_refused(tmp_path):

@@ -175,7 +175,7 @@ def read_markdown(source: Source) -> RawTable:
             raise ParseError(f"holds a second table at line {n + 1} (the first starts at line {start + 1}); "
                              "auditkit reads one table per file", source=source.name, line=n + 1,
                              hint="put each table in its own file")
-        if lines[n].lstrip().startswith("|"):
+        if lines[n].lstrip().startswith("|") or ("|" in lines[n] and len(_cells(lines[n])) == len(header)):
             raise ParseError(f"line {n + 1} looks like a table row, but the table ended at line {end + 1}",
                              source=source.name, line=n + 1, value=lines[n].strip()[:80],
                              hint="remove the blank line inside the table (Markdown ends a table at a blank line)")
