@@ -32,7 +32,7 @@ TABLE = "System,A,B\nalpha,80.1,70.2\nbeta,{cell},60.5\ngamma,75.0,65.0\n"
 
 
 # -- cells: non-finite values ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cell", ["1e309", "9e308", "9" * 310, "-1e309", "0e400", "inf", "-Infinity", "93.9/1e309"])
+@pytest.mark.parametrize("cell", ["1e309", "9e308", "9" * 310, "-1e309", "inf", "-Infinity", "93.9/1e309"])
 def test_overflow_and_infinity_are_refused_with_place_and_value(tmp_path, cell):
     path = write(tmp_path, "t.csv", TABLE.format(cell=cell))
     result = CliRunner().invoke(cli, ["rerank", path])
