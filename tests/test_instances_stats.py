@@ -178,3 +178,33 @@ def test_bootstrap_from_logs_and_drivers_from_logs():
     d = drivers(fix, "doubling", "match", "mockllm/sys-a", "mockllm/sys-c", k=2)
     assert d["difference"] == pytest.approx(0.25) and d["a_better"] == 5 and d["b_better"] == 0
     assert [row["instance"] for row in d["top"]] == ["q10", "q00"]          # |d| = 1 first, then by id
+
+
+def test_rescored_matrix_and_ranking_feed_the_ranking_stage():
+    from pathlib import Path
+
+    import auditkit
+
+    res = rescore(Path(__file__).parent / "fixtures" / "instances" / "lmeval", progress=False, pairs=False)
+    systems, tasks, values = res.matrix()
+    assert systems == ["EleutherAI/pythia-160m", "EleutherAI/pythia-410m", "gpt2"]
+    assert tasks == ["arc_easy", "cola", "gsm8k"] and values.shape == (3, 3)
+    ranking = res.ranking("arithmetic")
+    assert isinstance(ranking, auditkit.Ranking)
+    np.testing.assert_allclose(ranking.scores, values.mean(axis=1))
+    assert ranking.winners() == ["EleutherAI/pythia-410m"]
+
+
+def test_instance_matrices_for_the_stats_bootstrap():
+    from pathlib import Path
+
+    from auditkit_plugins.instances import read_instances
+    from auditkit_plugins.instances.bootstrap import instance_matrices
+
+    iset = read_instances(Path(__file__).parent / "fixtures" / "instances" / "lmeval")
+    systems, tasks, mats, ids = instance_matrices(iset, [("arc_easy", "acc"), ("gsm8k", "exact_match,strict-match")])
+    assert len(systems) == 3 and [m.shape for m in mats] == [(3, 40), (3, 30)]
+    assert len(ids[0]) == 40 and ids[0][0] == "0"
+    res = rescore(iset, progress=False, pairs=False)
+    got = {(s.system, s.task, s.metric): s.score for s in res.scores}
+    np.testing.assert_allclose(mats[0].mean(axis=1), [got[(s, "arc_easy", "acc")] for s in systems])

@@ -155,3 +155,30 @@ def bootstrap(paths, *, task: str, metric: str, n_resamples: int = 2000, method:
     with bar(progress, total=n_resamples, desc="bootstrap") as tick:
         return bootstrap_matrix(X, n_resamples=n_resamples, method=method, seed=seed, batch=batch, level=level,
                                 progress=tick, systems=systems, task=task, metric=metric)
+
+
+def instance_matrices(iset, tasks):
+    """Per (task, metric) in ``tasks``, the systems x instances matrix of per-instance scores, for the stats plugin's
+    instance bootstrap: returns (systems, task labels, matrices, instance ids), the systems in one order for all
+    (only systems present on every task), the fields of ``auditkit_plugins.stats.bootstrap.InstanceData``."""
+    per = [dense_matrix(iset, task, metric) for task, metric in tasks]
+    common = sorted(set.intersection(*(set(s) for s, _ in per))) if per else []
+    mats = []
+    for systems, X in per:
+        idx = [systems.index(s) for s in common]
+        mats.append(X[idx])
+    ids = [instance_ids(iset, task, metric) for task, metric in tasks]
+    return common, [f"{t}" for t, _ in tasks], mats, ids
+
+
+def instance_ids(iset, task, metric) -> list[str]:
+    """The instance ids of :func:`dense_matrix`'s columns, in the same order."""
+    import pyarrow.compute as pc
+
+    from .engine_numpy import _codes
+
+    t = iset.materialize().table
+    sub = t.filter(pc.and_(pc.equal(t.column("task"), task), pc.equal(t.column("metric"), metric)))
+    sub = sub.filter(pc.is_valid(sub.column("value")))
+    _, names = _codes(sub.column("instance"))
+    return names

@@ -102,12 +102,15 @@ def reduce(iset, *, pairs: bool = True, progress=None) -> Sufficient:
 
     pair_block = None
     if pairs:
-        pair_block = _pairs(inst_v, inst_w, inst_i, s_[ginv], ta_[ginv], m_[ginv], systems, tasks, metrics, I,
-                            progress)
+        if progress is not None:
+            progress(1)
+        pair_block = _pairs(inst_v, inst_w, inst_i, s_[ginv], ta_[ginv], m_[ginv], systems, tasks, metrics, I)
+    if progress is not None:
+        progress(1)
     return Sufficient(groups, corpus, pair_block, "numpy", bool(has_sample), notes)
 
 
-def _pairs(inst_v, inst_w, inst_i, inst_s, inst_t, inst_m, systems, tasks, metrics, I, progress):
+def _pairs(inst_v, inst_w, inst_i, inst_s, inst_t, inst_m, systems, tasks, metrics, I):
     cols = {k: [] for k in (*PAIR_KEYS, *PAIR_FIELDS)}
     tm = inst_t * len(metrics) + inst_m
     for code in np.unique(tm):
@@ -140,8 +143,6 @@ def _pairs(inst_v, inst_w, inst_i, inst_s, inst_t, inst_m, systems, tasks, metri
                 cols["sd"].append(math.fsum(Dz[j].tolist()))
                 cols["sd2"].append(math.fsum((Dz[j] * Dz[j]).tolist()))
                 cols["wd"].append(math.fsum(Wz[j].tolist()))
-            if progress is not None:
-                progress(D.shape[0])
     return block_from_columns(PAIR_KEYS, PAIR_FIELDS, cols)
 
 
