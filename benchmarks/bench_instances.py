@@ -225,6 +225,8 @@ def main(argv=None) -> None:
     ap.add_argument("--pairs", choices=["no", "yes", "both"], default="both")
     ap.add_argument("--max-numpy-rows", type=float, default=1e7)
     ap.add_argument("--max-dask-pair-rows", type=float, default=1e7)
+    ap.add_argument("--max-dask-rows", type=float, default=1e8)
+    ap.add_argument("--max-polars-pair-rows", type=float, default=1e8)
     ap.add_argument("--dir", default=None)
     ap.add_argument("--bootstrap", nargs=3, type=int, metavar=("SYSTEMS", "INSTANCES", "RESAMPLES"))
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -249,7 +251,9 @@ def main(argv=None) -> None:
             for method in a.methods.split(","):
                 if method == "auditkit-numpy" and rows > a.max_numpy_rows:
                     continue
-                if method == "auditkit-dask" and pairs and rows > a.max_dask_pair_rows:
+                if method == "auditkit-dask" and (rows > a.max_dask_rows or pairs and rows > a.max_dask_pair_rows):
+                    continue
+                if method == "polars" and pairs and rows > a.max_polars_pair_rows:
                     continue
                 res = measure(["--child", method, str(path), "1" if pairs else "0"])
                 work = "rescore + paired" if pairs else "rescore"

@@ -208,3 +208,20 @@ def test_instance_matrices_for_the_stats_bootstrap():
     res = rescore(iset, progress=False, pairs=False)
     got = {(s.system, s.task, s.metric): s.score for s in res.scores}
     np.testing.assert_allclose(mats[0].mean(axis=1), [got[(s, "arc_easy", "acc")] for s in systems])
+
+
+def test_one_sample_per_instance_has_no_prediction_noise_to_split():
+    X = make_matrix(2, 50, seed=11)[:, :, None]               # a sample column, but one sample each (HELM trials)
+    res = rescore(long_table(X), progress=False)
+    assert not res.suff.has_sample
+    assert all(math.isnan(s.se_prediction) for s in res.scores)
+    assert "se_prediction" not in res.report().tables["task scores"][0]
+
+
+def test_report_lists_the_instances_driving_significant_pairs():
+    X = np.zeros((2, 60))
+    X[0, :30] = 1.0                                             # A right on the first 30, B never
+    res = rescore(long_table(X), progress=False)
+    (row,) = res.report().tables["instances driving significant differences"]
+    assert (row["a_better"], row["b_better"], row["ties"]) == (30, 0, 30)
+    assert row["top_instances"].startswith("i00000 (+1)")

@@ -42,6 +42,8 @@ def reduce(iset, engine: str, *, pairs: bool = True, progress=None):
     from .stats_record import check_pairs_against_groups
 
     check_pairs_against_groups(suff)
+    # a sample column with one sample per instance carries no prediction noise to estimate
+    suff.has_sample = bool(suff.has_sample and (suff.groups.fields["rows"] > suff.groups.fields["n"]).any())
     return suff
 
 

@@ -46,6 +46,22 @@ class RescoreResult:
         return auditkit.ranking_from_scores(systems, scores, rule, params, unscored=unscored,
                                             provider="auditkit_plugins.instances")
 
+    def driver_rows(self, max_pairs: int = 10, k: int = 3, alpha: float = 0.05) -> list[dict]:
+        """For the most significant pairs (Holm-adjusted p < alpha; in-memory inputs), the k instances with the
+        largest |d|."""
+        from .drivers import drivers
+
+        if not self.instances.in_memory:
+            return []
+        sig = sorted((p for p in self.pairs if p.p_holm < alpha), key=lambda p: (p.p_holm, p.task, p.system_a))
+        rows = []
+        for p in sig[:max_pairs]:
+            d = drivers(self.instances, p.task, p.metric, p.system_a, p.system_b, k)
+            rows.append({"task": p.task, "metric": p.metric, "system_a": p.system_a, "system_b": p.system_b,
+                         "a_better": d["a_better"], "b_better": d["b_better"], "ties": d["ties"],
+                         "top_instances": ", ".join(f"{r['instance']} ({r['d']:+g})" for r in d["top"])})
+        return rows
+
     def report(self):
         from auditkit import Finding, Report, provenance
 
@@ -63,6 +79,9 @@ class RescoreResult:
             rep.tables["paired differences"] = [
                 {k: v for k, v in p.as_row().items()
                  if k not in ("se_data", "se_prediction") or self.suff.has_sample} for p in self.pairs]
+        drivers = self.driver_rows()
+        if drivers:
+            rep.tables["instances driving significant differences"] = drivers
         for f in self.findings:
             rep.add(f)
         ok = sum(r["status"] == "reproduced" for r in self.comparison)
