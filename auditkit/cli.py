@@ -39,7 +39,8 @@ def _options(*opts):
 
 def table_input_options(f):
     """The options every table command shares: recipe, task set, policies for odd cells, the input's shape."""
-    from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES, MISSING_POLICIES, NEGATIVE_POLICIES
+    from .policies import (DEFAULT_MISSING, DEFAULT_NEGATIVES, DEFAULT_RANGE, MISSING_POLICIES, NEGATIVE_POLICIES,
+                           RANGE_POLICIES)
 
     return _options(
         click.option("--p", type=float, default=None,
@@ -54,6 +55,9 @@ def table_input_options(f):
         click.option("--missing", type=click.Choice(MISSING_POLICIES), default=DEFAULT_MISSING, show_default=True,
                      help="Missing cells: list the row unscored, refuse, skip (mean over the tasks present, as "
                           "HELM) or score 0."),
+        click.option("--out-of-range", "out_of_range", type=click.Choice(RANGE_POLICIES), default=DEFAULT_RANGE,
+                     show_default=True, help="A cell outside its task's declared range (755 on a 0-100 task): "
+                                             "refuse, or keep it (noted)."),
         click.option("--lower-is-better", "lower_is_better", multiple=True,
                      help="Task columns where lower is better (comma-separated), e.g. latency."),
         click.option("--system-column", default=None, help="Column that names the systems (auto-detected)."),
@@ -68,7 +72,8 @@ def table_input(kw: dict) -> dict:
     p = kw.pop("p", None)
     out = {"benchmark": kw.pop("benchmark"), "tasks": split_names(kw.pop("tasks")),
            "exclude": split_names(kw.pop("exclude")), "negatives": kw.pop("negatives"),
-           "missing": kw.pop("missing"), "lower_is_better": split_names(kw.pop("lower_is_better")),
+           "missing": kw.pop("missing"), "out_of_range": kw.pop("out_of_range"),
+           "lower_is_better": split_names(kw.pop("lower_is_better")),
            "system_column": kw.pop("system_column"), "input_format": kw.pop("input_format")}
     if means is not None:
         from .rules import split_rule_tokens

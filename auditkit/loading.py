@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES, apply_missing, apply_negatives
+from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES, DEFAULT_RANGE, apply_missing, apply_negatives, \
+    apply_out_of_range
 from .rules import RuleSpec, resolve_rules
 
 
@@ -35,7 +36,8 @@ def resolve_recipe(lb, benchmark: str | None):
 
 
 def load_task_scores(data, rules=("arithmetic",), *, benchmark: str | None = None, tasks=None, exclude=None,
-                     negatives: str = DEFAULT_NEGATIVES, missing: str = DEFAULT_MISSING, lower_is_better=None,
+                     negatives: str = DEFAULT_NEGATIVES, missing: str = DEFAULT_MISSING,
+                     out_of_range: str = DEFAULT_RANGE, lower_is_better=None,
                      system_column: str | None = None, input_format: str | None = None,
                      shorthand: dict | None = None) -> Loaded:
     """Read ``data`` (path, ``"-"``, DataFrame or Leaderboard), apply the recipe and the policies for ``rules``
@@ -51,10 +53,15 @@ def load_task_scores(data, rules=("arithmetic",), *, benchmark: str | None = Non
     recipe, notes = resolve_recipe(lb, benchmark)
     ts = task_scores(lb, recipe, tasks=list(tasks) if tasks else None, exclude=list(exclude) if exclude else None,
                      lower_is_better=list(lower_is_better) if lower_is_better else None)
+    ts, range_text = apply_out_of_range(ts, out_of_range)
     ts, missing_text = apply_missing(ts, missing, records)
-    ts, negatives_text, more = apply_negatives(ts, negatives, records)
+    rebuilt, negatives_text, more = apply_negatives(ts, negatives, records)
+    if rebuilt.tasks != ts.tasks:  # --negatives exclude-task rebuilt the table: the same policies again
+        rebuilt, _ = apply_out_of_range(rebuilt, out_of_range)
+        rebuilt, missing_text = apply_missing(rebuilt, missing, records)
+    ts = rebuilt
     lower = ts.lower_is_better_names()
-    policies = {"negatives": negatives_text, "missing": missing_text,
+    policies = {"negatives": negatives_text, "missing": missing_text, "out_of_range": range_text,
                 "direction": ("higher is better on every task" if not lower else
                               f"lower is better on {', '.join(lower)}")}
     return Loaded(ts, tuple(specs), policies, tuple([*notes, *more]),

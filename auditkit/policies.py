@@ -3,6 +3,8 @@
 - ``--negatives`` (what rules defined for nonnegative values do with negative cells): ``refuse`` (default: stop and
   say which cell), ``rescale`` (map a task's declared range [lo, hi] onto [0, hi]), ``exclude-task``,
   ``exclude-row`` (such rows are listed, not scored).
+- ``--out-of-range`` (a cell outside its task's declared range, such as ``755`` on a 0-100 task or ``1,234.5``
+  read as a number): ``refuse`` (default: stop and name the cell) or ``keep`` (use it, with a note naming it).
 - ``--missing`` (a task cell that is empty, ``-`` or NaN): ``exclude-row`` (default: the row is listed with the
   reason, not scored), ``refuse`` (stop and name the cell), ``skip`` (HELM's "mean over the tasks present": the
   row is aggregated over its available tasks, weights renormalized; rules that compare systems task by task refuse
@@ -22,13 +24,36 @@ from .errors import DomainError, InputError, UsageError, unknown_name
 
 NEGATIVE_POLICIES = ("refuse", "rescale", "exclude-task", "exclude-row")
 MISSING_POLICIES = ("exclude-row", "refuse", "skip", "zero")
+RANGE_POLICIES = ("refuse", "keep")
 DEFAULT_NEGATIVES = "refuse"
 DEFAULT_MISSING = "exclude-row"
+DEFAULT_RANGE = "refuse"
 
 
 def _cells(ts, mask, limit: int = 5) -> str:
     cells = [f"{ts.systems[i]} {ts.tasks[j]}={ts.observed[i, j]:g}" for i, j in zip(*np.nonzero(mask))]
     return ", ".join(cells[:limit]) + (f" and {len(cells) - limit} more" if len(cells) > limit else "")
+
+
+def apply_out_of_range(ts, policy: str = DEFAULT_RANGE):
+    """Refuse (default) or keep, with a note, the cells outside their task's declared range."""
+    if policy not in RANGE_POLICIES:
+        raise unknown_name("out-of-range policy", policy, RANGE_POLICIES)
+    if not ts.out_of_range:
+        return ts, f"{policy} (every cell inside its task's range)"
+    lb = ts.leaderboard
+    row, task, column, raw, lo, hi = ts.out_of_range[0]
+    if policy == "refuse":
+        from .errors import ParseError
+
+        raise ParseError(f"value outside task {task!r}'s declared range [{lo:g}, {hi:g}] "
+                         f"({len(ts.out_of_range)} such cell(s))", source=lb.source, line=lb.lines[row],
+                         column=column, value=raw,
+                         hint=f"system {ts.systems[row]!r}; a percentage written on another scale or a misparsed "
+                              "separator? Fix the cell, or pass --out-of-range keep to use it as it is")
+    cells = ", ".join(f"{ts.systems[r]} {t}={v!r} (line {lb.lines[r]})" for r, t, _, v, _, _ in ts.out_of_range[:5])
+    more = f" and {len(ts.out_of_range) - 5} more" if len(ts.out_of_range) > 5 else ""
+    return ts, f"keep: {len(ts.out_of_range)} cell(s) outside their task's range used as they are: {cells}{more}"
 
 
 def apply_missing(ts, policy: str = DEFAULT_MISSING, rules=()):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .loading import Loaded, load_task_scores
-from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES
+from .policies import DEFAULT_MISSING, DEFAULT_NEGATIVES, DEFAULT_RANGE
 from .ranking import TIE_RULE, Ranking, kendall_tau, rank
 from .report import Report, format_value, provenance
 
@@ -147,6 +147,7 @@ class RerankResult:
                  f"tie rule: {TIE_RULE}",
                  f"negative cells: {self.loaded.policies['negatives']}",
                  f"missing cells: {self.loaded.policies['missing']}",
+                 f"cells outside their range: {self.loaded.policies['out_of_range']}",
                  f"direction: {self.loaded.policies['direction']}",
                  f"input: {ts.leaderboard.source} sha256 {ts.leaderboard.sha256}"]
         if ts.published_column:
@@ -213,7 +214,8 @@ def _signed(x: int | None) -> str | None:
 
 
 def rerank(data, means=("arithmetic",), *, benchmark: str | None = None, tasks=None, exclude=None,
-           negatives: str = DEFAULT_NEGATIVES, missing: str = DEFAULT_MISSING, lower_is_better=None,
+           negatives: str = DEFAULT_NEGATIVES, missing: str = DEFAULT_MISSING, out_of_range: str = DEFAULT_RANGE,
+           lower_is_better=None,
            params: dict[str, dict[str, Any]] | None = None, backend: str = "numpy", device: str = "cpu",
            system_column: str | None = None, input_format: str | None = None,
            command: str | None = None) -> RerankResult:
@@ -228,11 +230,13 @@ def rerank(data, means=("arithmetic",), *, benchmark: str | None = None, tasks=N
     tasks, exclude : change the task set (names of recipe tasks or numeric columns)
     negatives : ``"refuse"`` (default), ``"rescale"``, ``"exclude-task"`` or ``"exclude-row"``
     missing : ``"exclude-row"`` (default), ``"refuse"``, ``"skip"`` or ``"zero"``
+    out_of_range : ``"refuse"`` (default) or ``"keep"`` cells outside their task's declared range
     lower_is_better : task names whose lower values are better
     params : per-rule parameters by rule name, e.g. ``{"power": {"p": -2}}`` (same as ``"power:p=-2"``)
     """
     loaded = load_task_scores(data, means, benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
-                              missing=missing, lower_is_better=lower_is_better, system_column=system_column,
+                              missing=missing, out_of_range=out_of_range, lower_is_better=lower_is_better,
+                              system_column=system_column,
                               input_format=input_format, shorthand=params)
     rankings = [rank(loaded.task_scores, spec, backend=backend, device=device, policies=loaded.policies)
                 for spec in loaded.rules]

@@ -19,7 +19,7 @@ from .records import Recipe, TaskSpec
 # "pos" is not a rank column: XGLUE's POS (part-of-speech tagging) task is called that
 RANK_COLUMN = re.compile(r"^(rank|#|position|place|ranking)$")
 METADATA_COLUMN = re.compile(r"param|size|dimension|tokens|throughput|year|date|release|license|url|link|"
-                             r"mean[- ]rank|^t$|^type$")
+                             r"mean[- ]rank|^t$|^type$|^(id|idx|index|no\.?|number|row|system|model)$|[ _-]id$")
 GENERIC_SCORE = (r"score", r"average", r"avg", r"mean", r"overall", r"meta-ave", r"mean win rate", r"average .*",
                  r".* score", r"average_score", r"win")
 
@@ -48,6 +48,7 @@ class TaskScores:
     missing: np.ndarray | None = None      # (n, k) bool: the cell is missing in the input
     missing_rows: frozenset = frozenset()  # rows unscored only because of missing cells (--missing decides)
     higher_is_better: np.ndarray | None = None  # (k,) bool: the direction of each task
+    out_of_range: tuple = ()  # (row, task, column, raw cell, lo, hi) for cells outside the task's declared range
 
     def lower_is_better_names(self) -> list[str]:
         return [t for t, h in zip(self.tasks, self.directions) if not h]
@@ -94,12 +95,23 @@ class TaskScores:
         return TaskSpec(name)
 
 
+def _mostly_numeric_with_text(lb: Leaderboard, col: str) -> bool:
+    """Mostly numbers with a few text cells: a data error to report, not a text column to pass over."""
+    pc = lb.parsed(col)
+    present = int((~pc.missing).sum()) + len(pc.errors)
+    return bool(pc.errors) and len(pc.errors) < present / 2
+
+
 def _published_column(lb: Leaderboard, recipe: Recipe) -> str | None:
     patterns = recipe.published_score if not recipe.generic else (*recipe.published_score, *GENERIC_SCORE)
     for pattern in patterns:
         rx = re.compile(pattern, re.I)
         for col in lb.columns:
-            if col != lb.system_column and rx.fullmatch(normalize(col)) and lb.is_numeric(col):
+            if col == lb.system_column or not rx.fullmatch(normalize(col)):
+                continue
+            if _mostly_numeric_with_text(lb, col):
+                lb.numeric(col)  # a text cell among the published scores: ParseError naming line and value
+            if lb.is_numeric(col):
                 return col
     return None
 
@@ -147,15 +159,21 @@ def generic_tasks(lb: Leaderboard, recipe: Recipe) -> tuple[list[TaskSpec], list
     skip = {lb.system_column, lb.team_column, rank_column(lb), _published_column(lb, recipe)}
     tasks, skipped = [], []
     for col in lb.columns:
-        pc = lb.parsed(col)
-        present = int((~pc.missing).sum()) + len(pc.errors)
-        if col not in skip and pc.errors and len(pc.errors) < present / 2:
+        if col in skip:
+            continue
+        if _mostly_numeric_with_text(lb, col):
             lb.numeric(col)  # mostly numbers with a few text cells: a data error, not a text column
+        pc = lb.parsed(col)
+        numbers = int((~pc.missing).sum())
+        if pc.errors and numbers:  # half or more text: not a task, and the note says why
+            row, raw, _ = pc.errors[0]
+            skipped.append(f"{col} ({len(pc.errors)} of {numbers + len(pc.errors)} cells are text, e.g. "
+                           f"{raw!r} on line {lb.lines[row]})")
     for col in lb.numeric_columns():
         if col in skip:
             continue
         if METADATA_COLUMN.search(normalize(col)):
-            skipped.append(col)
+            skipped.append(f"{col} (a name, id or metadata column)")
             continue
         pc = lb.parsed(col)
         k = int(pc.n_components.max()) if len(pc.n_components) else 1
@@ -210,7 +228,7 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
     if recipe.generic:
         available, skipped = generic_tasks(lb, recipe)
         if skipped:
-            notes.append(f"metadata columns not used as tasks: {', '.join(skipped)}")
+            notes.append(f"columns not used as tasks: {'; '.join(skipped)}; name one with --tasks to use it")
         official = list(available)
     else:
         available = list(recipe.tasks)
@@ -263,9 +281,16 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
         raise UsageError(f"{lb.source}: recipe {recipe.name!r} needs task(s) "
                          f"{', '.join(f'{t.name} ({chr(47).join(t.metrics)})' for t in absent)}, but no column "
                          f"provides them; columns are: {', '.join(lb.columns)}")
+    outside: list[tuple] = []
     for j, (task, where) in enumerate(zip(chosen, located)):
         comp, comp_ulp, missing, has_nan = _components(lb, task, where)
         components[task.name] = comp
+        lo, hi = task.value_range
+        with np.errstate(invalid="ignore"):
+            bad = (comp < lo) | (comp > hi)
+        for i, c in zip(*np.nonzero(bad)):
+            col = where[c][0] if len(where) > 1 else where[0][0]
+            outside.append((int(i), task.name, col, lb.raw[i][lb.columns.index(col)], lo, hi))
         task_value = comp.mean(axis=1)
         task_ulp = comp_ulp.mean(axis=1)
         if recipe.nan_in_composite == "zero":
@@ -310,7 +335,8 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
                      + "; ".join(f"{lb.systems[i]} ({t})" for i, t in nan_zeroed))
     return TaskScores(lb, recipe, [t.name for t in chosen], values, ulps, weights,
                       [t.value_range for t in chosen], reference, reasons, published, pub_ulp, published_rank,
-                      pub_col, components, nan_zeroed, notes, observed, missing_cells, missing_rows, directions)
+                      pub_col, components, nan_zeroed, notes, observed, missing_cells, missing_rows, directions,
+                      tuple(outside))
 
 
 def _components(lb: Leaderboard, task: TaskSpec, where: list[tuple[str, int]]):
@@ -331,8 +357,9 @@ def _components(lb: Leaderboard, task: TaskSpec, where: list[tuple[str, int]]):
                              value=lb.raw[i][lb.columns.index(col)],
                              hint=f"system {lb.systems[i]!r}; check the column order or choose another recipe with "
                                   "--benchmark")
-        out[:, j] = pc.values[:, comp]
-        ulp[:, j] = pc.half_ulps[:, comp]
+        if comp < pc.values.shape[1]:  # a column with no composite cell at all has one component slot
+            out[:, j] = pc.values[:, comp]
+            ulp[:, j] = pc.half_ulps[:, comp]
         missing |= pc.missing
     has_nan = np.isnan(out).any(axis=1) & ~missing
     return out, ulp, missing, has_nan

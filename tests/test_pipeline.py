@@ -177,7 +177,7 @@ def test_every_command_records_its_policies():
     rr = json.loads(invoke("rerank", GLUE, "--format", "json").output)
     cmp = json.loads(invoke("compare", GLUE, "--mean", "arithmetic", "--format", "json").output)
     for doc in (rr["provenance"], cmp["provenance"], cmp["summary"]):
-        assert set(doc["policies"]) == {"negatives", "missing", "direction"}
+        assert set(doc["policies"]) == {"negatives", "missing", "out_of_range", "direction"}
 
 
 # -- direction ----------------------------------------------------------------------------------------------------------
@@ -397,3 +397,54 @@ def test_a_broken_rule_is_a_plugin_error_not_a_traceback(restore_registry):
                        ("akt-nan", "returned NaN")):
         res = CliRunner().invoke(cli, ["rerank", str(GLUE), "--mean", name])
         assert res.exit_code == 2 and f"rule {name!r}" in res.output and text in res.output, res.output
+
+
+# -- task scores that lose nothing silently (the reliability issue's bullets for this stage) -------------------------
+def _glue_variant(tmp_path, edit):
+    rows = list(csv.reader(GLUE.read_text(encoding="utf-8").splitlines()))
+    edit(rows)
+    path = tmp_path / "variant.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def test_an_all_missing_composite_column_lists_every_row_instead_of_crashing(tmp_path):
+    def edit(rows):
+        j = rows[0].index("MRPC")
+        for r in rows[1:]:
+            r[j] = "-"
+    res = CliRunner().invoke(cli, ["rerank", str(_glue_variant(tmp_path, edit)), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)["summary"]["rows"]
+    assert len(rows) == 100 and all(r["status"] == "unscored" and "MRPC is missing" in r["reason"] for r in rows)
+
+
+def test_a_text_cell_among_published_scores_is_reported_not_dropped(tmp_path):
+    def edit(rows):
+        rows[3][rows[0].index("Score")] = "abc"
+    res = CliRunner().invoke(cli, ["rerank", str(_glue_variant(tmp_path, edit))])
+    assert res.exit_code == 2 and "line 4" in res.output and "'Score'" in res.output and "'abc'" in res.output
+
+
+def test_generic_columns_leave_the_task_set_only_with_a_note(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("ID,model,A,B,C\n1,m1,80,x,1\n2,m2,70,y,2\n3,m3,60,3,3\n4,m4,50,z,4\n")
+    rr = auditkit.rerank(str(path), "arithmetic")
+    assert rr.task_scores.tasks == ["A", "C"]          # the numeric ID column is not averaged in
+    note = next(n for n in rr.all_notes() if n.startswith("columns not used as tasks"))
+    assert "ID (a name, id or metadata column)" in note and "B (3 of 4 cells are text, e.g. 'x' on line 2)" in note
+
+
+def test_a_cell_outside_the_declared_range_is_refused_or_kept_with_a_note(tmp_path):
+    def edit(rows):
+        rows[3][rows[0].index("SST-2")] = "975"        # 97.5 written without its decimal point
+    path = _glue_variant(tmp_path, edit)
+    for command in ("rerank", "compare"):
+        res = CliRunner().invoke(cli, [command, str(path), "--mean", "arithmetic"])
+        assert res.exit_code == 2 and "line 4" in res.output and "'975'" in res.output \
+            and "[0, 100]" in res.output and "--out-of-range keep" in res.output, (command, res.output)
+    rr = auditkit.rerank(str(path), "arithmetic", out_of_range="keep")
+    assert rr.policies["out_of_range"].startswith("keep: 1 cell(s)") and "SST-2='975'" in rr.policies["out_of_range"]
+    i = rr.task_scores.leaderboard.row_of("DeBERTa / TuringNLRv4")
+    assert rr.task_scores.values[i, rr.task_scores.tasks.index("SST-2")] == 975.0

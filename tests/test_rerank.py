@@ -41,7 +41,7 @@ def test_json_schema_single_mean():
     for key in ("benchmark", "recipe_version", "rules", "tasks", "input_sha256", "rows", "tie_rule",
                 "policies", "reduction"):
         assert key in doc
-    assert set(doc["policies"]) == {"negatives", "missing", "direction"}
+    assert set(doc["policies"]) == {"negatives", "missing", "out_of_range", "direction"}
     import hashlib
 
     assert doc["input_sha256"] == hashlib.sha256(GLUE.read_bytes()).hexdigest()

@@ -118,7 +118,7 @@ def build_context(file, *, claims=None, benchmark=None, compare_with=(), means=N
         raise unknown_name("negative-value policy", negatives, NEGATIVE_POLICIES)
     lb = file if isinstance(file, Leaderboard) else read_leaderboard(file, format=input_format,
                                                                      system_column=system_column)
-    loaded = load_task_scores(lb, (), benchmark=benchmark)
+    loaded = load_task_scores(lb, (), benchmark=benchmark, out_of_range="keep")  # checks report such cells
     recipe, ts, notes = loaded.task_scores.recipe, loaded.task_scores, list(loaded.notes)
     if means:
         from auditkit import resolve_rules

@@ -57,7 +57,7 @@ def stable_top_k(ranks: dict[str, np.ndarray], rows: np.ndarray) -> tuple[int, i
 
 
 def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=None, negatives="refuse",
-            missing="exclude-row", lower_is_better=None, params=None, bootstrap: int = 0, seed: int | None = 0,
+            missing="exclude-row", out_of_range="refuse", lower_is_better=None, params=None, bootstrap: int = 0, seed: int | None = 0,
             unit: str = "task", level: float = 0.95, include_reference: bool = False, backend: str = "numpy",
             device: str = "cpu", system_column=None, input_format=None, command: str | None = None,
             plot: bool = False, progress: bool | None = None):
@@ -71,7 +71,8 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
     if not 0 < level < 1:
         raise UsageError(f"--level must be between 0 and 1 (got {level})")
     loaded = load_task_scores(data, rules, benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
-                              missing=missing, lower_is_better=lower_is_better, system_column=system_column,
+                              missing=missing, out_of_range=out_of_range, lower_is_better=lower_is_better,
+                              system_column=system_column,
                               input_format=input_format, shorthand=params)
     ts, policy, notes = loaded.task_scores, loaded.policies["negatives"], list(loaded.notes)
     lb = ts.leaderboard

@@ -62,7 +62,8 @@ def bootstrap_pvalues(boot_scores: np.ndarray, point: np.ndarray) -> np.ndarray:
 
 def significance(data, system_a=None, system_b=None, *, rule="arithmetic", params=None, all_pairs=False,
                  n_resamples=2000, n_permutations=2000, seed=0, unit="task", level=0.95, benchmark=None,
-                 tasks=None, exclude=None, negatives="refuse", missing="exclude-row", lower_is_better=None,
+                 tasks=None, exclude=None, negatives="refuse", missing="exclude-row", out_of_range="refuse",
+                 lower_is_better=None,
                  include_reference=False, backend="numpy", device="cpu", system_column=None, input_format=None,
                  command=None, progress=None):
     """A Report with the paired bootstrap and permutation tests for two named systems, or (``all_pairs``) the
@@ -76,7 +77,8 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
         raise UsageError(f"significance tests one rule at a time (got {rule!r}); run it once per rule")
     shorthand = {get_registry().get("aggregators", rule.split(":")[0]).name: dict(params)} if params else None
     loaded = load_task_scores(data, [rule], benchmark=benchmark, tasks=tasks, exclude=exclude, negatives=negatives,
-                              missing=missing, lower_is_better=lower_is_better, system_column=system_column,
+                              missing=missing, out_of_range=out_of_range, lower_is_better=lower_is_better,
+                              system_column=system_column,
                               input_format=input_format, shorthand=shorthand)
     spec = loaded.rules[0]
     agg = get_registry().get("aggregators", spec.name)
