@@ -251,6 +251,13 @@ def task_scores(lb: Leaderboard, recipe: Recipe, tasks: list[str] | None = None,
                     raise unknown_name("task", name, {t.name for t in available} | set(lb.numeric_columns()))
                 t = TaskSpec(col, value_range=(-np.inf, np.inf))
             chosen.append(t)
+        seen: dict[str, str] = {}
+        for name, t in zip(tasks, chosen):
+            if normalize(t.name) in seen:
+                raise UsageError(f"{lb.source}: --tasks names task {t.name!r} twice ({seen[normalize(t.name)]!r} and "
+                                 f"{name!r}); a repeated task would weigh double. Name each task once, or give the "
+                                 "recipe task weights")
+            seen[normalize(t.name)] = name
     else:
         chosen = official
     if exclude:
