@@ -33,23 +33,27 @@ def tie_key(scores, xp=np):
 def competition_rank(scores, higher_is_better: bool = True) -> np.ndarray:
     """Ranks 1.. with ties (equal :func:`tie_key`) sharing the best rank; NaN where the score is NaN.
 
-    One stable argsort, then each tie group takes the position of its first member."""
+    One argsort of the tie keys (any order within a tie group: its members share the group's first position),
+    then each group's start carried forward with a running maximum."""
     s = np.asarray(scores, float)
-    ranks = np.full(s.shape, np.nan)
-    ok = ~np.isnan(s)
-    k = tie_key(s[ok])
-    if not k.size:
-        return ranks
+    nan = np.isnan(s)
+    has_nan = bool(nan.any())
+    k = tie_key(s[~nan] if has_nan else s.reshape(-1))
+    n = k.size
+    if not n:
+        return np.full(s.shape, np.nan)
     key = -k if higher_is_better else k
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key)
     sorted_key = key[order]
-    starts = np.empty(sorted_key.size, bool)
-    starts[0] = True
-    np.not_equal(sorted_key[1:], sorted_key[:-1], out=starts[1:])
-    position = np.maximum.accumulate(np.where(starts, np.arange(sorted_key.size), 0)) + 1
-    out = np.empty(k.size)
+    position = np.arange(1, n + 1, dtype=float)
+    position[1:][sorted_key[1:] == sorted_key[:-1]] = 0.0     # not a group start
+    np.maximum.accumulate(position, out=position)
+    out = np.empty(n)
     out[order] = position
-    ranks[ok] = out
+    if not has_nan:
+        return out.reshape(s.shape)
+    ranks = np.full(s.shape, np.nan)
+    ranks[~nan] = out
     return ranks
 
 

@@ -8,26 +8,81 @@ Power mean M_p: p=1 arithmetic, p=0 geometric, p=-1 harmonic, p->-inf minimum; M
 
 from __future__ import annotations
 
+import numpy as np
+
 import auditkit
 from auditkit.records import Parameter
 
 
+CHUNK_ELEMENTS = 1 << 15   # rows per block x tasks: 256 KiB of float64 in and 256 KiB out stay in a core's L2
+
+
+def _host(values, weights) -> bool:
+    """True for a 2-D float64 numpy table and numpy weights: the blocked numpy kernels below apply. Any other
+    namespace (torch on CPU or CUDA) takes the array-API formulas, which agree to floating-point error."""
+    return (type(values) is np.ndarray and values.ndim == 2 and values.dtype == np.float64
+            and isinstance(weights, np.ndarray) and values.shape[1] > 0)
+
+
+def _blocks(n: int, k: int):
+    step = max(1, CHUNK_ELEMENTS // max(k, 1))
+    for start in range(0, n, step):
+        yield start, min(n, start + step)
+
+
+def _blocked(values, weights, unary, link, formula):
+    """``link(unary(values) @ weights)`` one block of rows at a time: ``unary`` writes into a reused buffer (no
+    table-sized temporary, no page faults), the product with the weights is a BLAS matrix-vector product over the
+    block while it is still in cache. A block holding a value <= 0 or NaN goes through ``formula`` (the array-API
+    formula with its zero/limit rules), so results are the formula's everywhere."""
+    n, k = values.shape
+    out = np.empty(n)
+    buf = np.empty((min(n, max(1, CHUNK_ELEMENTS // k)), k))
+    for start, stop in _blocks(n, k):
+        block = values[start:stop]
+        if block.min() > 0:                        # False for a NaN too
+            tmp = buf[: stop - start]
+            unary(block, out=tmp)
+            part = out[start:stop]
+            np.matmul(tmp, weights, out=part)
+            link(part, out=part)
+        else:
+            out[start:stop] = formula(block, xp=np, weights=weights)
+    return out
+
+
 def arithmetic(values, *, xp, weights):
+    if _host(values, weights):
+        return values @ weights                    # one BLAS pass over the table, no temporary
     return xp.sum(values * weights, axis=1)
 
 
-def geometric(values, *, xp, weights):
+def _geometric_formula(values, *, xp, weights):
     positive = values > 0
     logs = xp.log(xp.where(positive, values, xp.ones_like(values)))
     result = xp.exp(xp.sum(logs * weights, axis=1))
     return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
 
 
-def harmonic(values, *, xp, weights):
+def geometric(values, *, xp, weights):
+    """exp(sum_t w_t log x_t): one pass over the table, log-domain (no overflow), a zero task gives 0."""
+    if _host(values, weights):
+        return _blocked(values, weights, np.log, np.exp, _geometric_formula)
+    return _geometric_formula(values, xp=xp, weights=weights)
+
+
+def _harmonic_formula(values, *, xp, weights):
     positive = values > 0
     inverse = weights / xp.where(positive, values, xp.ones_like(values))
     result = 1.0 / xp.sum(inverse, axis=1)
     return xp.where(xp.all(positive, axis=1), result, xp.zeros_like(result))
+
+
+def harmonic(values, *, xp, weights):
+    """1 / sum_t (w_t / x_t); a zero task gives 0."""
+    if _host(values, weights):
+        return _blocked(values, weights, np.reciprocal, np.reciprocal, _harmonic_formula)
+    return _harmonic_formula(values, xp=xp, weights=weights)
 
 
 def power(values, *, xp, weights, p):
@@ -99,10 +154,14 @@ def _exp(mean, *, xp):
 
 def median(values, *, xp, weights):
     """The median of the task scores; with unequal weights, the lower weighted median."""
-    ordered = xp.sort(values, axis=1)
     n = values.shape[1]
-    if bool(xp.all(weights == weights[0])):
-        lo, hi = (n - 1) // 2, n // 2
+    uniform = bool(xp.all(weights == weights[0]))
+    lo, hi = (n - 1) // 2, n // 2
+    if uniform and _host(values, weights):       # selection, not a sort: O(k) per row
+        part = np.partition(values, (lo, hi), axis=1)
+        return (part[:, lo] + part[:, hi]) / 2
+    ordered = xp.sort(values, axis=1)
+    if uniform:
         return (ordered[:, lo] + ordered[:, hi]) / 2
     order = xp.argsort(values, axis=1)
     w = xp.take(weights, xp.reshape(order, (-1,)), axis=0)
