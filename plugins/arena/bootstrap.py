@@ -49,7 +49,7 @@ def resample_counts(d: Design, rng, size: int) -> np.ndarray:
     """(size, P, 3) multinomial redraws of the (pair, outcome) counts, same total as the data."""
     flat = d.c.ravel()
     total = int(round(flat.sum()))
-    return rng.multinomial(total, flat / flat.sum(), size=size).reshape(size, *d.c.shape).astype(float)
+    return rng.multinomial(total, flat / flat.sum(), size=size).reshape(size, *d.c.shape)
 
 
 def _block_size(n_models: int, n_rows: int, exact: bool, budget: float = 64e6) -> int:
@@ -80,14 +80,15 @@ def bootstrap(pc: PairCounts, theta0, *, n_resamples: int = 1000, seed: int = 0,
         w = ops.asarray(d.n) * p * (1 - p)
         lap = ops.scatter(idx, _cat(ops, [w, w, -w, -w]), m * m).reshape(m, m)
         c = float(lap.diagonal().sum()) / (m * m)
-        chord = ops.cho_factor(lap + c)
+        chord = ops.inv(lap + c)  # symmetric: a block of steps is one matrix product
     out = np.empty((n_resamples, m))
     worst_grad, worst_it, unconverged = 0.0, 0, 0
     for start in range(0, n_resamples, size):
         bsz = min(size, n_resamples - start)
         counts = resample_counts(d, rng, bsz)
         y = ops.asarray(counts[:, :, 0] + 0.5 * counts[:, :, 2])
-        n = ops.asarray(counts.sum(axis=2))
+        n = ops.asarray(counts.sum(axis=2, dtype=float))
+        del counts
         totals = n.sum(axis=1) if ops.name == "numpy" else n.sum(dim=1)
         theta = theta0[None, :] + ops.zeros((bsz, m))
         it = 0
@@ -103,7 +104,7 @@ def bootstrap(pc: PairCounts, theta0, *, n_resamples: int = 1000, seed: int = 0,
                     lap.diagonal(dim1=1, dim2=2).sum(-1) / (m * m)
                 step = ops.solve(lap + c[:, None, None], g[:, :, None])[:, :, 0]
             else:
-                step = ops.cho_solve(chord, g.T).T
+                step = g @ chord
             theta = theta + step
             if float(abs(step).max()) < tol:
                 converged = True

@@ -49,6 +49,10 @@ class Design:
 def design(pc: PairCounts, ties: str = "half") -> Design:
     if ties not in TIE_MODES:
         raise auditkit.errors.unknown_name("ties mode", ties, TIE_MODES)
+    if pc.ordered:
+        # BT does not see positions: merging (a, b) with (b, a) changes neither the likelihood, the sandwich nor
+        # the multinomial bootstrap (merged cells of a multinomial are multinomial), and halves the rows
+        pc = pc.unordered()
     t = pc.ties + pc.bothbad
     if ties == "drop":
         t = np.zeros_like(t)
@@ -181,7 +185,7 @@ def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100):
             break
         lap = laplacian(ops, idx, n * p * (1 - p), m)
         c = float(lap.diagonal().sum()) / (m * m)
-        step = ops.solve(lap + c, g)
+        step = ops.solve_psd(lap + c, g)
         t = 1.0
         while True:
             cand = theta + t * step

@@ -116,7 +116,13 @@ class PairCounts:
         wj = np.where(swap, self.wins_a, self.wins_b)
         n = self.n_models
         key = i * n + j
-        uniq, inv = np.unique(key, return_inverse=True)
+        if n * n <= 1 << 25:  # a dense bincount over all ordered pairs beats sorting the keys
+            used = np.flatnonzero(np.bincount(key, minlength=n * n))
+            where = np.full(n * n, -1, np.int64)
+            where[used] = np.arange(used.size)
+            uniq, inv = used, where[key]
+        else:
+            uniq, inv = np.unique(key, return_inverse=True)
         s = lambda v: np.bincount(inv, v, uniq.size)  # noqa: E731
         return PairCounts(self.models, uniq // n, uniq % n, s(wi), s(wj), s(self.ties), s(self.bothbad),
                           ordered=False, source=self.source, sha256=self.sha256, battles=self.battles,

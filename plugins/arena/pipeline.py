@@ -36,7 +36,7 @@ class ArenaResult:
         if self.fit is None:
             return ""
         return forest_svg(self.fit.models, self.fit.ratings, self.lower, self.upper, self.tiers,
-                          title=f"{self.ranking.label}: ratings with {self.fit.level:.0%} intervals")
+                          title=f"Bradley-Terry ratings with {self.fit.level:.0%} intervals, coloured by tier")
 
     @property
     def lower(self):
