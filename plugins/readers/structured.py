@@ -23,15 +23,14 @@ def _text(value) -> str:
 def _from_records(records: list, source: Source, lines: list[int] | None = None) -> RawTable:
     if not records:
         raise ParseError("holds no rows", source=source.name, hint="a leaderboard needs at least one row object")
-    header: list[str] = []
+    keys: dict[str, None] = {}  # ordered set: a column lookup per key would be quadratic in wide files
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
             line = lines[i] if lines else None
             raise ParseError(f"row {i + 1} is a {type(rec).__name__}, expected an object of column: value",
                              source=source.name, line=line)
-        for key in rec:
-            if key not in header:
-                header.append(key)
+        keys.update(dict.fromkeys(rec))
+    header = list(keys)
     rows = [[_text(rec.get(k)) for k in header] for rec in records]
     return RawTable([str(h) for h in header], rows, lines or list(range(1, len(rows) + 1)))
 
