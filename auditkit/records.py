@@ -3,6 +3,9 @@
 Every record has a ``name``; the registry validates the type and refuses a second record of the same kind and name,
 naming both providers. Records are frozen dataclasses so a plugin cannot change another plugin's record after
 registration. Callables inside records are called lazily: importing a plugin must stay cheap.
+
+Every registered record ends with ``replaces`` (None): set it to the name of a record of the same kind (a built-in
+``harmonic``, say) to take that name over on purpose instead of clashing with it; ``auditkit plugins`` shows it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class Reader:
     suffixes: tuple[str, ...] = ()
     sniff: Callable[[Any], bool] | None = None
     description: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Recipe:
     detect: tuple[str, ...] = ()
     source: str = ""
     description: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
     @property
     def generic(self) -> bool:
@@ -184,6 +189,7 @@ class Aggregator:
     monotone: bool = False
     transform: Callable[..., Any] | None = None
     link: Callable[..., Any] | None = None
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,7 @@ class Check:
     description: str = ""
     default: bool = True
     needs_claims: bool = False
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -214,6 +221,7 @@ class Metric:
     func: Callable[[Any, Any], float]
     description: str = ""
     label: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,7 @@ class Diagnostic:
     run: Callable[..., Any]
     description: str = ""
     requires: tuple[str, ...] = ()
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -256,6 +265,7 @@ class Technique:
     description: str
     source: str = ""
     claims: tuple[Claim, ...] = ()
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -266,6 +276,7 @@ class Function:
     name: str
     func: Callable[..., Any]
     description: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -276,6 +287,7 @@ class Backend:
     namespace: Callable[[str], Any]
     devices: Callable[[], tuple[str, ...]]
     description: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -293,6 +305,7 @@ class RatingModel:
     params: tuple[Parameter, ...] = ()
     order_dependent: bool = False
     aliases: tuple[str, ...] = ()
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 @dataclass(frozen=True)
@@ -307,6 +320,7 @@ class LogReader:
     read: Callable[..., Any]
     sniff: Callable[[Any], bool] | None = None
     description: str = ""
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 RECORD_KINDS: dict[str, type] = {

@@ -1,10 +1,11 @@
 """The conformance kit: check that a plugin's records honour auditkit's contract.
 
 In the spirit of scikit-learn's ``check_estimator``: a plugin author calls these from their own tests. Each
-``check_*`` function runs every contract item it can, collects *all* the problems, and raises one
-:class:`ConformanceError` that lists them in plain words (it is an ``AssertionError``, so pytest shows it as a test
-failure). When everything holds, the function returns a small dict of facts it measured (useful in a test or a
-notebook).
+``check_*`` function runs a list of small **named checks** (``aggregator_checks()`` lists an aggregator's), collects
+*all* the problems, and raises one :class:`ConformanceError` that lists them in plain words, each tagged with the
+check that found it (it is an ``AssertionError``, so pytest shows it as a test failure). Every named check can be
+run alone (``only=[...]``) or left out (``skip=[...]``). When everything holds, the function returns a small dict of
+facts it measured (useful in a test or a notebook).
 
 ::
 
@@ -19,7 +20,8 @@ notebook).
         check_aggregator(record)
 
 What each check covers is listed in its docstring and in ``docs/testing-plugins.md``. This module imports numpy
-and the core only; pytest is imported by :func:`parametrize_conformance` alone.
+and the core only; pytest is imported by :func:`parametrize_conformance` alone, hypothesis (optional) by the
+``random-tables`` check alone.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ from .errors import AuditkitError
 from .records import (NAME_PATTERN, RECORD_KINDS, Aggregator, Check, Claim, Parameter, Reader, Recipe, TaskSpec,
                       Technique)
 
-__all__ = ["ConformanceError", "CheckContext", "make_context", "SAMPLE_TABLES", "check_aggregator", "check_recipe",
-           "check_check", "check_reader", "check_technique", "check_record", "check_plugin", "parametrize_conformance",
-           "conformance_records"]
+__all__ = ["ConformanceError", "CheckContext", "make_context", "SAMPLE_TABLES", "check_aggregator",
+           "aggregator_checks", "check_recipe", "check_check", "check_reader", "check_technique", "judge_claim",
+           "ClaimVerdict", "check_record", "check_plugin", "parametrize_conformance", "conformance_records"]
 
 DOMAINS = ("any", "nonnegative", "positive")
 COMPARES = ("close", "le", "ge", "true")
@@ -49,26 +51,44 @@ RTOL = 1e-12  # "equal" for scores: the tie rule compares to 12 significant digi
 
 
 class ConformanceError(AssertionError):
-    """A record breaks the plugin contract. ``problems`` lists every problem found, one sentence each."""
+    """A record breaks the plugin contract. ``problems`` lists every problem found, one sentence each;
+    ``checks`` names the check that found each one (same order), ``failed`` the distinct names."""
 
-    def __init__(self, subject: str, problems: list[str]):
+    def __init__(self, subject: str, problems: list[str], checks: list[str] | None = None):
         self.subject = subject
         self.problems = list(problems)
-        lines = "\n".join(f"  {i}. {p}" for i, p in enumerate(self.problems, 1))
+        self.checks = list(checks) if checks is not None else [""] * len(self.problems)
+        lines = "\n".join(f"  {i}. {f'[{c}] ' if c else ''}{p}"
+                          for i, (c, p) in enumerate(zip(self.checks, self.problems), 1))
         super().__init__(f"{subject} does not honour the auditkit plugin contract "
                          f"({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):\n{lines}")
 
+    @property
+    def failed(self) -> list[str]:
+        """The names of the checks that found a problem, in order, each once."""
+        return list(dict.fromkeys(c for c in self.checks if c))
+
 
 class _Problems:
-    """Collects problems; ``guard`` turns an unexpected exception inside one contract item into a problem."""
+    """Collects problems (tagged with the running check's name); ``guard`` turns an unexpected exception inside
+    one contract item into a problem."""
 
     def __init__(self, subject: str):
         self.subject = subject
         self.items: list[str] = []
+        self.tags: list[str] = []
+        self.check = ""
 
     def add(self, text: str) -> None:
         if text not in self.items:
             self.items.append(text)
+            self.tags.append(self.check)
+
+    def extend(self, texts: Iterable[str], tags: Iterable[str]) -> None:
+        for text, tag in zip(texts, tags):
+            if text not in self.items:
+                self.items.append(text)
+                self.tags.append(tag)
 
     def guard(self, what: str, fn: Callable[[], Any]) -> Any:
         try:
@@ -81,7 +101,7 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ConformanceError(self.subject, self.items)
+            raise ConformanceError(self.subject, self.items, self.tags)
 
 
 _FAILED = object()
@@ -103,11 +123,42 @@ def _check_name(p: _Problems, record: Any, what: str) -> None:
 def _check_type(record: Any, expected: type, subject: str) -> None:
     if not isinstance(record, expected):
         raise ConformanceError(subject, [f"expected an auditkit.{expected.__name__} record, got "
-                                         f"{type(record).__name__} {record!r:.80}"])
+                                         f"{type(record).__name__} {record!r:.80}"], ["record"])
 
 
 def _subject(kind: str, record: Any) -> str:
     return f"{kind} {getattr(record, 'name', record)!r}"
+
+
+def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: str | None = None) -> list[str]:
+    """Names of ``record`` (name and aliases) already taken by a different record of ``kind`` in the loaded
+    registry (first-party plugins included), unless the record says ``replaces=`` that name on purpose."""
+    from .registry import get_registry
+
+    reg = registry if registry is not None else get_registry()
+    own_module = own_module or (_UNDER_TEST[-1] if _UNDER_TEST else None)
+    try:
+        taken = reg.records(kind)
+    except Exception:  # noqa: BLE001 - a broken registry is reported by `auditkit plugins`, not here
+        return []
+    replaces = getattr(record, "replaces", None)
+    out = []
+    for name in (record.name, *getattr(record, "aliases", ())):
+        other = taken.get(name)
+        if other is None or other == record or name == replaces:
+            continue
+        owner = reg.provider(kind, name) or "?"
+        info = reg.plugins.get(owner)
+        if own_module is not None and info is not None and info.module == own_module:
+            continue  # the plugin under test is installed too: that is its own record
+        dist = f" ({info.distribution} {info.version})" if info is not None and info.distribution else ""
+        out.append(f"the name {name!r} is already taken by {kind[:-1]} {other.name!r} of plugin {owner!r}{dist}: "
+                   f"auditkit keeps the first one and ignores this record; choose another name, or declare "
+                   f"replaces={name!r} to replace it on purpose")
+    return out
+
+
+_UNDER_TEST: list[str | None] = []  # the module check_plugin is checking: its own installed records are no clash
 
 
 # -- aggregators ---------------------------------------------------------------------------------------------------
@@ -119,37 +170,444 @@ def _sample_matrix(seed: int) -> np.ndarray:
     return x
 
 
+W5 = np.array([0.1, 0.3, 0.2, 0.25, 0.15])  # non-uniform task weights (sum 1)
+
+
+@dataclass
+class _AggTrial:
+    """What every named aggregator check gets: the record, a safe caller, the base matrix and its scores."""
+
+    record: Aggregator
+    p: _Problems
+    call: Callable[..., Any]
+    x: np.ndarray
+    first: np.ndarray
+    idempotent: bool
+    bad_params: dict[str, Any]
+    backends: tuple[str, ...]
+    seed: int
+    examples: int
+    mutated: list[bool]
+    facts: dict[str, Any]
+
+
+def _agg_deterministic(t: _AggTrial) -> None:
+    """two calls on the same input give identical scores"""
+    again = t.p.guard("a second call", lambda: t.call(t.x))
+    if again is not _FAILED and not np.array_equal(np.asarray(again, float), t.first, equal_nan=True):
+        t.p.add("is not deterministic: two calls on the same input gave different scores "
+                f"({t.first.tolist()} then {np.asarray(again).tolist()}); seed any randomness from the input")
+
+
+def _agg_input_unchanged(t: _AggTrial) -> None:
+    """func leaves its input array unchanged (the pipeline reuses it for every rule)"""
+    if t.mutated:
+        t.p.add("func changed its input array in place; work on a copy (the pipeline reuses the matrix for every "
+                "aggregator)")
+
+
+def _agg_systems_permutation(t: _AggTrial) -> None:
+    """permutation-equivariant over systems: reordering the rows reorders the scores, nothing else"""
+    perm = np.array([3, 0, 6, 1, 5, 2, 4])
+    shuffled = t.p.guard("calling func with the systems in another order", lambda: t.call(t.x[perm]))
+    if shuffled is not _FAILED and not _close(shuffled, t.first[perm]):
+        t.p.add("is not permutation-equivariant over systems: reordering the rows changed the scores (a system's "
+                "score must not depend on its row position)")
+
+
+def _wide_matrix(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """6 systems x 9 tasks and non-uniform weights: wider than the 5-task sample, so a rule that looks at the
+    first few columns only is caught."""
+    rng = np.random.default_rng(seed + 1)
+    x = np.round(rng.uniform(15.0, 98.0, size=(6, 9)), 2)
+    w = rng.uniform(0.5, 2.0, size=9)
+    return x, w / w.sum()
+
+
+def _agg_tasks_permutation(t: _AggTrial) -> None:
+    """invariant to the order of task columns (uniform weights, and non-uniform weights permuted with their
+    columns), on the 7 x 5 sample and on a 6 x 9 table"""
+    cols = np.array([2, 4, 0, 3, 1])
+    swapped = t.p.guard("calling func with the task columns in another order", lambda: t.call(t.x[:, cols]))
+    if swapped is not _FAILED and not _close(swapped, t.first):
+        t.p.add("depends on the order of the task columns (uniform weights): reordering tasks changed the scores")
+    weighted = t.p.guard("calling func with non-uniform weights", lambda: t.call(t.x, W5))
+    if weighted is not _FAILED:
+        weighted_swapped = t.p.guard("calling func with non-uniform weights in another column order",
+                                     lambda: t.call(t.x[:, cols], W5[cols]))
+        if weighted_swapped is not _FAILED and not _close(weighted_swapped, weighted):
+            t.p.add("with non-uniform weights, reordering the task columns together with their weights changed "
+                    "the scores: the weight of task j must follow column j")
+    wide, w = _wide_matrix(t.seed)
+    rev = np.array([8, 6, 4, 2, 0, 1, 3, 5, 7])
+    base = t.p.guard("calling func on a 6 x 9 table", lambda: t.call(wide, w))
+    other = t.p.guard("calling func on a 6 x 9 table with its columns in another order",
+                      lambda: t.call(wide[:, rev], w[rev]))
+    if base is not _FAILED and other is not _FAILED and not _close(base, other):
+        t.p.add("on a 6 x 9 table, reordering the task columns with their weights changed the scores: every task "
+                "must count the same wherever its column is (a rule that reads only the first columns fails here)")
+
+
+def _agg_ties(t: _AggTrial) -> None:
+    """equal rows get equal scores (ties are the ranking's business, not broken by the aggregator)"""
+    if np.isfinite(t.first).all() and not _close(t.first[[4]], t.first[[1]]):
+        t.p.add(f"equal rows got different scores ({t.first[1]!r} and {t.first[4]!r}): two systems with identical "
+                "task scores must tie")
+
+
+def _agg_higher_is_better(t: _AggTrial) -> None:
+    """raising one task score of a system never lowers its score (every task of a 6 x 9 table tried)"""
+    better = t.x.copy()
+    better[0, 2] += 3.0
+    improved = t.p.guard("calling func after raising one task score", lambda: t.call(better))
+    if improved is not _FAILED and np.asarray(improved)[0] < t.first[0] - RTOL * max(1.0, abs(t.first[0])):
+        t.p.add(f"higher is not better: raising system 0's score on task 2 by 3 lowered its score from "
+                f"{t.first[0]!r} to {np.asarray(improved)[0]!r}")
+        return
+    wide, w = _wide_matrix(t.seed)
+    base = t.p.guard("calling func on a 6 x 9 table", lambda: t.call(wide, w))
+    if base is _FAILED:
+        return
+    base = np.asarray(base, float)
+    for j in range(wide.shape[1]):
+        up = wide.copy()
+        up[2, j] += 1.5
+        got = t.p.guard(f"calling func after raising task {j} of a 6 x 9 table", lambda: t.call(up, w))
+        if got is not _FAILED and np.asarray(got, float)[2] < base[2] - RTOL * max(1.0, abs(base[2])):
+            t.p.add(f"higher is not better: on a 6 x 9 table raising system 2's score on task {j} by 1.5 lowered "
+                    f"its score from {base[2]!r} to {np.asarray(got, float)[2]!r}")
+            return
+
+
+def _agg_weights_matter(t: _AggTrial) -> None:
+    """the weights decide: system A best on task 0 only, B on the other four; with 0.8 of the weight on task 0, A
+    must rank first, with uniform weights B (skip it for a rule that ignores weights by design, e.g. minimum)"""
+    table = np.array([[90.0, 10.0, 10.0, 10.0, 10.0], [20.0, 30.0, 30.0, 30.0, 30.0]])
+    heavy = np.array([0.8, 0.05, 0.05, 0.05, 0.05])
+    uniform = t.p.guard("calling func on a 2 x 5 table", lambda: t.call(table))
+    weighted = t.p.guard("calling func on a 2 x 5 table with 0.8 of the weight on task 0",
+                         lambda: t.call(table, heavy))
+    if uniform is _FAILED or weighted is _FAILED:
+        return
+    u, w = np.asarray(uniform, float), np.asarray(weighted, float)
+    if u.shape == w.shape == (2,) and not (u[1] > u[0] and w[0] > w[1]):
+        t.p.add(f"the weights do not decide: system A = [90, 10, 10, 10, 10], B = [20, 30, 30, 30, 30] scored "
+                f"{u.tolist()} with uniform weights and {w.tolist()} with weights [0.8, 0.05, 0.05, 0.05, 0.05]; A "
+                "must win under the second and B under the first (use `weights`; skip 'weights-matter' only for a "
+                "rule that ignores weights by definition)")
+
+
+def _agg_weights_split(t: _AggTrial) -> None:
+    """a weight is a mass: splitting a task into two identical columns of half its weight leaves every score
+    unchanged (catches squared weights, weights used as exponents, unnormalized sums)"""
+    base = t.p.guard("calling func with non-uniform weights", lambda: t.call(t.x, W5))
+    for j in (1, 3):
+        x2 = np.insert(t.x, j + 1, t.x[:, j], axis=1)
+        w2 = np.insert(W5, j + 1, W5[j] / 2)
+        w2[j] = W5[j] / 2
+        split = t.p.guard(f"calling func with task {j} split into two columns", lambda: t.call(x2, w2))
+        if base is _FAILED or split is _FAILED:
+            return
+        if not _close(split, base):
+            t.p.add(f"splitting task {j} (weight {W5[j]:g}) into two identical columns of weight {W5[j] / 2:g} each "
+                    f"changed the scores from {np.asarray(base).tolist()} to {np.asarray(split).tolist()}: a task's "
+                    "weight must act as its share of the score (sum w_j * f(x_j), not w_j ** 2 or a count of tasks)")
+            return
+
+
+def _agg_weights_normalized(t: _AggTrial) -> None:
+    """weights arrive summing to 1 and are used as such: with non-uniform weights a constant row c scores c
+    (means only; a rule that divides by the number of tasks or by the sum of squared weights fails)"""
+    if not t.idempotent:
+        return
+    flat = np.full((3, 5), 61.25)
+    got = t.p.guard("calling func on a constant table with non-uniform weights", lambda: t.call(flat, W5))
+    if got is not _FAILED and not _close(got, np.full(3, 61.25)):
+        t.p.add(f"with weights {W5.tolist()} (summing to 1) a constant row of 61.25 scored "
+                f"{np.asarray(got).tolist()}: the weights are already normalized, a mean of equal values is that "
+                "value")
+
+
+def _agg_constant_row(t: _AggTrial) -> None:
+    """equal cells: all systems tie, and for a mean a constant row c scores c and one task gives that task"""
+    flat = np.full((4, 5), 61.25)
+    same = t.p.guard("calling func on a matrix whose cells are all equal", lambda: t.call(flat))
+    if same is not _FAILED:
+        same = np.asarray(same, float)
+        if same.shape != (4,) or not np.isfinite(same).all():
+            t.p.add(f"on a 4 x 5 matrix of equal cells returned {same.tolist()}; expected 4 finite scores")
+        elif not _close(same, np.full(4, same[0])):
+            t.p.add(f"on a matrix whose rows are all equal the systems did not tie: {same.tolist()}")
+        elif t.idempotent and not _close(same, np.full(4, 61.25)):
+            t.p.add(f"a constant row (every task 61.25) scored {same[0]!r}, not 61.25: a mean of equal values is "
+                    "that value (pass idempotent=False if this rule is not a mean)")
+    one_task = t.p.guard("calling func with a single task", lambda: t.call(t.x[:, :1], np.ones(1)))
+    if one_task is not _FAILED:
+        one_task = np.asarray(one_task, float)
+        if one_task.shape != (7,):
+            t.p.add(f"with a single task returned shape {one_task.shape}, expected (7,)")
+        elif t.idempotent and not _close(one_task, t.x[:, 0]):
+            t.p.add("with a single task the scores are not that task's scores (a mean of one value is the value)")
+
+
+def _agg_degenerate(t: _AggTrial) -> None:
+    """one system, and two systems with one task, give the right shapes"""
+    one_row = t.p.guard("calling func with a single system", lambda: t.call(t.x[:1]))
+    if one_row is not _FAILED and np.asarray(one_row).shape != (1,):
+        t.p.add(f"with a single system returned shape {np.asarray(one_row).shape}, expected (1,)")
+    two = t.p.guard("calling func with 2 systems and 1 task", lambda: t.call(t.x[:2, :1], np.ones(1)))
+    if two is not _FAILED and np.asarray(two).shape != (2,):
+        t.p.add(f"with 2 systems and 1 task returned shape {np.asarray(two).shape}, expected (2,)")
+
+
+def _agg_scale(t: _AggTrial) -> None:
+    """scores in [0, 1] or [0, 100] rank alike: multiplying every cell by 100 or 0.01 keeps the ranking, and a
+    mean's scores scale with it (a hidden constant such as log(1 + x) fails)"""
+    from .ranking import competition_rank
+
+    ranks = competition_rank(t.first)
+    for factor in (0.01, 100.0):
+        got = t.p.guard(f"calling func with every cell multiplied by {factor:g}", lambda: t.call(t.x * factor))
+        if got is _FAILED:
+            continue
+        got = np.asarray(got, float)
+        if got.shape != t.first.shape:
+            continue
+        if not np.array_equal(competition_rank(got), ranks):
+            t.p.add(f"multiplying every cell by {factor:g} changed the ranking from {ranks.astype(int).tolist()} to "
+                    f"{competition_rank(got).astype(int).tolist()}: a leaderboard on a 0-1 scale must rank as on "
+                    "0-100")
+        elif t.idempotent and not np.allclose(got, t.first * factor, rtol=1e-9, atol=0):
+            t.p.add(f"multiplying every cell by {factor:g} gave scores {got.tolist()}, not {factor:g} x "
+                    f"{t.first.tolist()}: a mean must scale with its values (skip 'scale' for a rule that is "
+                    "deliberately not scale-equivariant)")
+
+
+def _agg_zero_and_negative(t: _AggTrial) -> None:
+    """a zero cell gives finite scores when the domain allows zeros; negative cells too for domain 'any'"""
+    record = t.record
+    if record.domain in ("any", "nonnegative"):
+        z = t.x.copy()
+        z[2, 3] = 0.0
+        zero = t.p.guard("calling func with a zero cell (its domain allows zeros)", lambda: t.call(z))
+        if zero is not _FAILED and not np.isfinite(np.asarray(zero, float)).all():
+            t.p.add(f"a zero cell gave non-finite scores {np.asarray(zero).tolist()}; domain {record.domain!r} "
+                    "allows zeros (geometric/harmonic-style rules return their limit 0)")
+    if record.domain == "any":
+        neg = t.x - 60.0
+        negative = t.p.guard("calling func with negative cells (domain 'any')", lambda: t.call(neg))
+        if negative is not _FAILED and not np.isfinite(np.asarray(negative, float)).all():
+            t.p.add("negative cells gave non-finite scores; declare domain='nonnegative' or 'positive' if the rule "
+                    "needs them, and the pipeline will refuse or apply the user's policy")
+
+
+def _agg_nan(t: _AggTrial) -> None:
+    """(off unless strict_nan=True) a NaN cell gives NaN for its row or raises, never a number"""
+    n = t.x.copy()
+    n[5, 1] = np.nan
+    try:
+        out = np.asarray(t.call(n), float)
+    except Exception:  # noqa: BLE001 - raising on NaN is allowed
+        return
+    if out.shape == (7,) and np.isfinite(out[5]):
+        t.p.add(f"a NaN task score was silently turned into the number {out[5]!r} for that system; return NaN "
+                "for the row or raise")
+
+
+def _agg_bad_params(t: _AggTrial) -> None:
+    """each of ``bad_params`` raises an auditkit.AuditkitError whose message names the parameter"""
+    for name, value in t.bad_params.items():
+        try:
+            t.call(t.x, **{name: value})
+        except AuditkitError as exc:
+            if name not in str(exc):
+                t.p.add(f"{name}={value!r} raised {type(exc).__name__} but the message does not name the "
+                        f"parameter {name!r}: {exc}")
+        except Exception as exc:  # noqa: BLE001
+            t.p.add(f"{name}={value!r} raised {_exc_text(exc)}; raise auditkit.UsageError naming the parameter, "
+                    "the value and the allowed range")
+        else:
+            t.p.add(f"{name}={value!r} was accepted; a bad parameter must raise auditkit.UsageError naming it")
+
+
+def _agg_backends(t: _AggTrial) -> None:
+    """every backend in ``backends`` besides numpy agrees with numpy within 1e-9 relative"""
+    from .backend import get_backend
+
+    for name in (b for b in t.backends if b != "numpy"):
+        other = t.p.guard(f"getting backend {name!r}", lambda: get_backend(name, "cpu"))
+        if other is _FAILED:
+            continue
+        out = t.p.guard(f"calling func on backend {name!r}", lambda: t.call(t.x, ctx=other))
+        if out is not _FAILED and not np.allclose(np.asarray(out, float), t.first, rtol=1e-9, atol=0):
+            t.p.add(f"backend {name!r} gave {np.asarray(out).tolist()}, numpy gave {t.first.tolist()} (beyond 1e-9 "
+                    "relative): write the function with xp.* calls only, no numpy-specific ones")
+
+
+def _random_table(n: int, k: int, seed: int, scale: float, positive: bool) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lo = 0.02 if positive else -0.5
+    x = rng.uniform(lo, 1.0, size=(n, k)) * scale
+    if scale >= 1:
+        x = np.round(x, 2)
+        if positive:
+            x = np.maximum(x, 0.01)
+    if n > 2:
+        x[-1] = x[0]  # a tie
+    w = rng.uniform(0.2, 3.0, size=k)
+    return x, w / w.sum()
+
+
+def _random_problem(t: _AggTrial, n: int, k: int, seed: int, scale: float) -> str | None:
+    """The first contract item a random n x k table breaks, or None."""
+    x, w = _random_table(n, k, seed, scale, t.record.domain != "any")
+    try:
+        base = np.asarray(t.call(x, w), float)
+    except Exception as exc:  # noqa: BLE001
+        return f"func raised {_exc_text(exc)}"
+    if base.shape != (n,):
+        return f"returned shape {base.shape}, expected ({n},)"
+    if not np.isfinite(base).all():
+        return f"returned non-finite scores {base.tolist()}"
+    if n > 2 and not _close(base[[0]], base[[-1]]):
+        return f"equal rows 0 and {n - 1} got different scores {base[0]!r} and {base[-1]!r}"
+    rng = np.random.default_rng(seed + 7)
+    rows, cols = rng.permutation(n), rng.permutation(k)
+    try:
+        by_rows = np.asarray(t.call(x[rows], w), float)
+        by_cols = np.asarray(t.call(x[:, cols], w[cols]), float)
+    except Exception as exc:  # noqa: BLE001
+        return f"func raised {_exc_text(exc)} on the same table reordered"
+    if not _close(by_rows, base[rows]):
+        return f"reordering the systems as {rows.tolist()} changed their scores"
+    if not _close(by_cols, base):
+        return f"reordering the tasks (with their weights) as {cols.tolist()} changed the scores"
+    if t.idempotent:
+        try:
+            flat = np.asarray(t.call(np.tile(x[:, :1], (1, k)), w), float)
+        except Exception as exc:  # noqa: BLE001
+            return f"func raised {_exc_text(exc)} on rows of equal cells"
+        if not _close(flat, x[:, 0]):
+            return f"rows whose {k} cells all equal the first column scored {flat.tolist()}, not {x[:, 0].tolist()}"
+    return None
+
+
+def _agg_random_tables(t: _AggTrial) -> None:
+    """random shapes (1-6 systems x 1-12 tasks), values on scales from 0.001 to 10^4 and random weights (with
+    hypothesis when it is installed, shrunk to the smallest failing table; seeded draws otherwise): right shape,
+    finite, ties kept, equivariant over systems and tasks, a mean of equal cells is that value"""
+    found: list[tuple] = []
+
+    def probe(n: int, k: int, seed: int, scale: float) -> None:
+        problem = _random_problem(t, n, k, seed, scale)
+        if problem is not None:
+            found.append((n, k, seed, scale, problem))
+            raise AssertionError(problem)
+
+    try:
+        from hypothesis import HealthCheck, given, settings, strategies as st
+    except ImportError:
+        st = None
+    if st is not None:
+        test = settings(max_examples=t.examples, derandomize=True, database=None, deadline=None,
+                        suppress_health_check=list(HealthCheck), print_blob=False)(
+            given(st.integers(1, 6), st.integers(1, 12), st.integers(0, 2 ** 16),
+                  st.sampled_from([1.0, 100.0, 0.001, 10_000.0]))(probe))
+        try:
+            test()
+        except AssertionError:
+            pass
+    else:
+        rng = np.random.default_rng(t.seed)
+        for _ in range(t.examples):
+            try:
+                probe(int(rng.integers(1, 7)), int(rng.integers(1, 13)), int(rng.integers(0, 2 ** 16)),
+                      float(rng.choice([1.0, 100.0, 0.001, 10_000.0])))
+            except AssertionError:
+                break
+    if found:
+        n, k, seed, scale, problem = found[-1]  # hypothesis re-runs the shrunk example last
+        t.p.add(f"on a random {n} x {k} table (values up to {scale:g}, draw seed {seed}): {problem}")
+
+
+# name -> check, in the order they run; the docstring's first line is the check's description
+_AGGREGATOR_CHECKS: dict[str, Callable[[_AggTrial], None]] = {
+    "input-unchanged": _agg_input_unchanged,
+    "deterministic": _agg_deterministic,
+    "systems-permutation": _agg_systems_permutation,
+    "tasks-permutation": _agg_tasks_permutation,
+    "ties": _agg_ties,
+    "higher-is-better": _agg_higher_is_better,
+    "weights-matter": _agg_weights_matter,
+    "weights-split": _agg_weights_split,
+    "weights-normalized": _agg_weights_normalized,
+    "constant-row": _agg_constant_row,
+    "degenerate": _agg_degenerate,
+    "scale": _agg_scale,
+    "zero-and-negative": _agg_zero_and_negative,
+    "nan": _agg_nan,
+    "bad-params": _agg_bad_params,
+    "backends": _agg_backends,
+    "random-tables": _agg_random_tables,
+}
+_ALWAYS = ("record", "name-clash", "shape")  # run first; the other checks need a working call
+_OFF_BY_DEFAULT = ("nan",)                    # on with strict_nan=True or only=["nan"]
+
+
+def aggregator_checks() -> dict[str, str]:
+    """The named checks of :func:`check_aggregator`, in order, with what each verifies (``record``,
+    ``name-clash`` and ``shape`` always run first)."""
+    described = {"record": "a valid name and aliases, callable func, a known domain, Parameter params, a "
+                           "description",
+                 "name-clash": "no other registered aggregator (first-party ones included) has this name or an "
+                               "alias, unless the record declares replaces= that name",
+                 "shape": "on a 7 x 5 table of positive scores: shape (n_systems,), floating dtype, finite"}
+    described.update({name: (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+                      for name, fn in _AGGREGATOR_CHECKS.items()})
+    return described
+
+
+def _selected(only: Iterable[str] | None, skip: Iterable[str], strict_nan: bool) -> list[str]:
+    from .errors import unknown_name
+
+    known = list(aggregator_checks())
+    for name in [*(only or ()), *skip]:
+        if name not in known:
+            raise unknown_name("aggregator check", name, known)
+    if only is not None:
+        chosen = [n for n in _AGGREGATOR_CHECKS if n in set(only)]
+    else:
+        chosen = [n for n in _AGGREGATOR_CHECKS if n not in _OFF_BY_DEFAULT or (n == "nan" and strict_nan)]
+    return [n for n in chosen if n not in set(skip)]
+
+
 def check_aggregator(record: Aggregator, *, params: dict[str, Any] | None = None,
                      bad_params: dict[str, Any] | None = None, idempotent: bool | None = None,
-                     strict_nan: bool = False, backends: Iterable[str] = ("numpy",), seed: int = 0
+                     strict_nan: bool = False, backends: Iterable[str] = ("numpy",), seed: int = 0,
+                     skip: Iterable[str] = (), only: Iterable[str] | None = None, examples: int = 40
                      ) -> dict[str, Any]:
-    """Check an :class:`auditkit.Aggregator` against the contract.
+    """Check an :class:`auditkit.Aggregator` against the contract, as a list of named checks.
 
-    Contract items: a valid name, callable ``func``, a known ``domain``, :class:`auditkit.Parameter` params, and
-    for ``func(values, *, xp, weights, **params)`` on a 7 x 5 float64 matrix of positive scores:
+    ``aggregator_checks()`` lists them with what each verifies: ``record``, ``name-clash``, ``shape`` (always),
+    then ``input-unchanged``, ``deterministic``, ``systems-permutation``, ``tasks-permutation``, ``ties``,
+    ``higher-is-better``, ``weights-matter``, ``weights-split``, ``weights-normalized``, ``constant-row``,
+    ``degenerate``, ``scale``, ``zero-and-negative``, ``nan`` (only with ``strict_nan=True``), ``bad-params``,
+    ``backends``, ``random-tables``.
 
-    - returns shape ``(n_systems,)``, a floating dtype, finite values;
-    - deterministic (two calls give identical results) and leaves its input unchanged;
-    - permutation-equivariant over systems (rows);
-    - invariant to the order of task columns (uniform weights; and with non-uniform weights permuted alongside);
-    - equal rows get equal scores (ties are the ranking's business, not broken by the aggregator);
-    - higher is better: raising one system's score on one task never lowers that system's score;
-    - works on degenerate input: one system, one task, every cell equal (all systems then tie);
-    - ``idempotent`` (default: True unless ``candidate_dependent``, i.e. for means): a constant row ``c`` scores
-      ``c``, and a single task gives that task's scores;
-    - a zero cell gives a finite score when ``domain`` allows zeros; negative cells when ``domain == "any"``;
-    - ``bad_params``: calling with these parameter values must raise an :class:`auditkit.AuditkitError` whose
-      message names the parameter;
-    - ``strict_nan``: a NaN cell must give NaN for that row or raise (the pipeline never passes NaN, so this is
-      optional; it guards against a rule that silently turns a missing task into a number);
-    - ``backends``: every backend besides numpy (e.g. ``("numpy", "torch")``) must agree with numpy within 1e-9
-      relative.
-
-    ``params`` gives values for the aggregator's parameters (required ones default to 1.0 for the check).
+    ``only`` runs just the named checks (besides the three that always run), ``skip`` leaves some out; an unknown
+    name is a UsageError listing the known ones. ``idempotent`` (default: True unless ``candidate_dependent``,
+    i.e. for means) turns on the "a mean of equal values is that value" items. ``params`` gives values for the
+    aggregator's parameters (required ones default to 1.0 for the check); ``bad_params`` must each raise an
+    :class:`auditkit.AuditkitError` naming the parameter; ``backends`` (e.g. ``("numpy", "torch")``) must agree
+    with numpy within 1e-9 relative; ``examples`` is the number of random tables.
+    Returns ``{"scores": [...], "checks": [names run]}``.
     """
     subject = _subject("aggregator", record)
     _check_type(record, Aggregator, subject)
+    skip = tuple(skip)
+    selected = _selected(None if only is None else tuple(only), skip, strict_nan)
     p = _Problems(subject)
+    p.check = "record"
     _check_name(p, record, "aggregator")
     for alias in record.aliases:
         if not isinstance(alias, str) or not NAME_PATTERN.match(alias):
@@ -174,17 +632,21 @@ def check_aggregator(record: Aggregator, *, params: dict[str, Any] | None = None
     if unknown:
         p.add(f"params given to the check that the aggregator does not declare: {', '.join(sorted(unknown))}")
     p.raise_if_any()
+    if "name-clash" not in skip:
+        p.check = "name-clash"
+        for problem in _clash_problems(record, "aggregators"):
+            p.add(problem)
 
     from .backend import get_backend, to_numpy
 
     ctx = get_backend("numpy", "cpu")
-    uniform = np.full(5, 0.2)
-
     mutated: list[bool] = []
 
-    def call(values, weights=uniform, ctx=ctx, **extra):
+    def call(values, weights=None, ctx=ctx, **extra):
         kw = {**call_params, **extra}
         values = np.array(values, dtype=np.float64)
+        if weights is None:
+            weights = np.full(values.shape[1], 1.0 / values.shape[1])
         arr = ctx.asarray(values.copy())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -193,13 +655,11 @@ def check_aggregator(record: Aggregator, *, params: dict[str, Any] | None = None
             mutated.append(True)
         return to_numpy(out)
 
+    p.check = "shape"
     x = _sample_matrix(seed)
     first = p.guard("calling func on a 7 x 5 matrix of positive scores", lambda: call(x))
     if first is _FAILED:
         p.raise_if_any()
-    if mutated:
-        p.add("func changed its input array in place; work on a copy (the pipeline reuses the matrix for every "
-              "aggregator)")
     first = np.asarray(first)
     if first.shape != (7,):
         p.add(f"returned shape {first.shape} for 7 systems x 5 tasks; it must return one score per system, "
@@ -210,115 +670,19 @@ def check_aggregator(record: Aggregator, *, params: dict[str, Any] | None = None
     first = first.astype(np.float64)
     if not np.isfinite(first).all():
         p.add(f"returned non-finite scores {first.tolist()} for finite positive input")
-    facts: dict[str, Any] = {"scores": first.tolist()}
-
-    again = p.guard("a second call", lambda: call(x))
-    if again is not _FAILED and not np.array_equal(np.asarray(again, float), first, equal_nan=True):
-        p.add("is not deterministic: two calls on the same input gave different scores "
-              f"({first.tolist()} then {np.asarray(again).tolist()}); seed any randomness from the input")
-
-    perm = np.array([3, 0, 6, 1, 5, 2, 4])
-    shuffled = p.guard("calling func with the systems in another order", lambda: call(x[perm]))
-    if shuffled is not _FAILED and not _close(shuffled, first[perm]):
-        p.add("is not permutation-equivariant over systems: reordering the rows changed the scores (a system's "
-              "score must not depend on its row position)")
-
-    cols = np.array([2, 4, 0, 3, 1])
-    swapped = p.guard("calling func with the task columns in another order", lambda: call(x[:, cols]))
-    if swapped is not _FAILED and not _close(swapped, first):
-        p.add("depends on the order of the task columns (uniform weights): reordering tasks changed the scores")
-    w = np.array([0.1, 0.3, 0.2, 0.25, 0.15])
-    weighted = p.guard("calling func with non-uniform weights", lambda: call(x, w))
-    if weighted is not _FAILED:
-        weighted_swapped = p.guard("calling func with non-uniform weights in another column order",
-                                   lambda: call(x[:, cols], w[cols]))
-        if weighted_swapped is not _FAILED and not _close(weighted_swapped, weighted):
-            p.add("with non-uniform weights, reordering the task columns together with their weights changed "
-                  "the scores: the weight of task j must follow column j")
-
-    if np.isfinite(first).all() and not _close(first[[4]], first[[1]]):
-        p.add(f"equal rows got different scores ({first[1]!r} and {first[4]!r}): two systems with identical "
-              "task scores must tie")
-
-    better = x.copy()
-    better[0, 2] += 3.0
-    improved = p.guard("calling func after raising one task score", lambda: call(better))
-    if improved is not _FAILED and np.asarray(improved)[0] < first[0] - RTOL * max(1.0, abs(first[0])):
-        p.add(f"higher is not better: raising system 0's score on task 2 by 3 lowered its score from {first[0]!r} "
-              f"to {np.asarray(improved)[0]!r}")
-
+    facts: dict[str, Any] = {"scores": first.tolist(), "checks": [*_ALWAYS, *selected]}
     if idempotent is None:
         idempotent = not record.candidate_dependent
-    flat = np.full((4, 5), 61.25)
-    same = p.guard("calling func on a matrix whose cells are all equal", lambda: call(flat))
-    if same is not _FAILED:
-        same = np.asarray(same, float)
-        if same.shape != (4,) or not np.isfinite(same).all():
-            p.add(f"on a 4 x 5 matrix of equal cells returned {same.tolist()}; expected 4 finite scores")
-        elif not _close(same, np.full(4, same[0])):
-            p.add(f"on a matrix whose rows are all equal the systems did not tie: {same.tolist()}")
-        elif idempotent and not _close(same, np.full(4, 61.25)):
-            p.add(f"a constant row (every task 61.25) scored {same[0]!r}, not 61.25: a mean of equal values is that "
-                  "value (pass idempotent=False if this rule is not a mean)")
-    one_row = p.guard("calling func with a single system", lambda: call(x[:1]))
-    if one_row is not _FAILED and np.asarray(one_row).shape != (1,):
-        p.add(f"with a single system returned shape {np.asarray(one_row).shape}, expected (1,)")
-    one_task = p.guard("calling func with a single task", lambda: call(x[:, :1], np.ones(1)))
-    if one_task is not _FAILED:
-        one_task = np.asarray(one_task, float)
-        if one_task.shape != (7,):
-            p.add(f"with a single task returned shape {one_task.shape}, expected (7,)")
-        elif idempotent and not _close(one_task, x[:, 0]):
-            p.add("with a single task the scores are not that task's scores (a mean of one value is the value)")
-
-    if record.domain in ("any", "nonnegative"):
-        z = x.copy()
-        z[2, 3] = 0.0
-        zero = p.guard("calling func with a zero cell (its domain allows zeros)", lambda: call(z))
-        if zero is not _FAILED and not np.isfinite(np.asarray(zero, float)).all():
-            p.add(f"a zero cell gave non-finite scores {np.asarray(zero).tolist()}; domain {record.domain!r} "
-                  "allows zeros (geometric/harmonic-style rules return their limit 0)")
-    if record.domain == "any":
-        neg = x - 60.0
-        negative = p.guard("calling func with negative cells (domain 'any')", lambda: call(neg))
-        if negative is not _FAILED and not np.isfinite(np.asarray(negative, float)).all():
-            p.add("negative cells gave non-finite scores; declare domain='nonnegative' or 'positive' if the rule "
-                  "needs them, and the pipeline will refuse or apply the user's policy")
-
-    if strict_nan:
-        n = x.copy()
-        n[5, 1] = np.nan
-        try:
-            out = np.asarray(call(n), float)
-        except Exception:
-            out = None
-        if out is not None and out.shape == (7,) and np.isfinite(out[5]):
-            p.add(f"a NaN task score was silently turned into the number {out[5]!r} for that system; return NaN "
-                  "for the row or raise")
-
-    for name, value in (bad_params or {}).items():
-        try:
-            call(x, **{name: value})
-        except AuditkitError as exc:
-            if name not in str(exc):
-                p.add(f"{name}={value!r} raised {type(exc).__name__} but the message does not name the parameter "
-                      f"{name!r}: {exc}")
-        except Exception as exc:
-            p.add(f"{name}={value!r} raised {_exc_text(exc)}; raise auditkit.UsageError naming the parameter, the "
-                  "value and the allowed range")
-        else:
-            p.add(f"{name}={value!r} was accepted; a bad parameter must raise auditkit.UsageError naming it")
-
-    for name in (b for b in backends if b != "numpy"):
-        other = p.guard(f"getting backend {name!r}", lambda: get_backend(name, "cpu"))
-        if other is _FAILED:
-            continue
-        out = p.guard(f"calling func on backend {name!r}", lambda: call(x, ctx=other))
-        if out is not _FAILED and not np.allclose(np.asarray(out, float), first, rtol=1e-9, atol=0):
-            p.add(f"backend {name!r} gave {np.asarray(out).tolist()}, numpy gave {first.tolist()} (beyond 1e-9 "
-                  "relative): write the function with xp.* calls only, no numpy-specific ones")
-    if mutated and not any("changed its input array in place" in q for q in p.items):
-        p.add("func changed its input array in place on some of the calls; work on a copy")
+    trial = _AggTrial(record, p, call, x, first, bool(idempotent), dict(bad_params or {}), tuple(backends), seed,
+                      examples, mutated, facts)
+    for name in selected:
+        p.check = name
+        before = len(mutated)
+        _AGGREGATOR_CHECKS[name](trial)
+        if name != "input-unchanged" and len(mutated) > before and "input-unchanged" in selected and \
+                not any("changed its input array in place" in q for q in p.items):
+            p.check = "input-unchanged"
+            p.add("func changed its input array in place on some of the calls; work on a copy")
     p.raise_if_any()
     return facts
 
@@ -349,6 +713,7 @@ def check_recipe(record: Recipe, leaderboard_path: Any = None, *,
     subject = _subject("recipe", record)
     _check_type(record, Recipe, subject)
     p = _Problems(subject)
+    p.check = "record"
     _check_name(p, record, "recipe")
     for attr in ("version", "title"):
         value = getattr(record, attr)
@@ -389,7 +754,11 @@ def check_recipe(record: Recipe, leaderboard_path: Any = None, *,
     if record.tasks and not record.official_tasks:
         p.add("every task is a diagnostic: a recipe needs at least one official task (or none at all for a generic "
               "recipe)")
+    p.check = "name-clash"
+    for problem in _clash_problems(record, "recipes"):
+        p.add(problem)
     p.raise_if_any()
+    p.check = "leaderboard"
     facts: dict[str, Any] = {}
     if leaderboard_path is not None:
         facts = _recipe_on_leaderboard(p, record, leaderboard_path, reproduces_published)
@@ -593,6 +962,7 @@ def check_check(record: Check, context: Any = None) -> dict[str, Any]:
     subject = _subject("check", record)
     _check_type(record, Check, subject)
     p = _Problems(subject)
+    p.check = "record"
     _check_name(p, record, "check")
     if not callable(record.run):
         p.add(f"run is {type(record.run).__name__}, not a function run(context)")
@@ -602,6 +972,10 @@ def check_check(record: Check, context: Any = None) -> dict[str, Any]:
     for attr in ("default", "needs_claims"):
         if not isinstance(getattr(record, attr), bool):
             p.add(f"{attr} must be True or False, got {getattr(record, attr)!r}")
+    p.check = "name-clash"
+    for problem in _clash_problems(record, "checks"):
+        p.add(problem)
+    p.check = "run"
     if context is not None:
         contexts = [("on the given context", context)]
     else:
@@ -674,6 +1048,7 @@ def check_reader(record: Reader, sample_path: Any) -> dict[str, Any]:
     subject = _subject("reader", record)
     _check_type(record, Reader, subject)
     p = _Problems(subject)
+    p.check = "record"
     _check_name(p, record, "reader")
     if not callable(record.read):
         p.add(f"read is {type(record.read).__name__}, not a function read(source) -> RawTable")
@@ -686,6 +1061,10 @@ def check_reader(record: Reader, sample_path: Any) -> dict[str, Any]:
                 p.add(f"suffix {s!r} must be a lowercase file ending starting with a dot, e.g. '.csv'")
     if record.sniff is not None and not callable(record.sniff):
         p.add("sniff must be None or a function sniff(source) -> bool")
+    p.check = "name-clash"
+    for problem in _clash_problems(record, "readers"):
+        p.add(problem)
+    p.check = "read"
     with open(sample_path, "rb") as fh:
         data = fh.read()
     name = str(sample_path)
@@ -754,15 +1133,76 @@ def _check_table(p: _Problems, table: Any, name: str) -> None:
 
 
 # -- techniques ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """How a claim came out: ``holds``; ``measured`` (the value, unwrapped from ``{"value": v, ...}``);
+    ``evidence`` (the dict's other keys); ``error`` (what ``measure()`` or the comparison raised, else None)."""
+
+    holds: bool
+    measured: Any = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _compare(measured: Any, expected: Any, tolerance: float, compare: str) -> bool:
+    if compare not in COMPARES:
+        from .errors import unknown_name
+
+        raise unknown_name("claim comparison", compare, COMPARES)
+    if compare == "true":
+        return bool(np.all(np.asarray(measured)))
+    m = np.asarray(measured, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if m.shape != e.shape and e.ndim and m.ndim:
+        return False
+    if not np.all(np.isfinite(m)):
+        return False
+    if compare == "close":
+        return bool(np.all(np.abs(m - e) <= tolerance))
+    if compare == "le":
+        return bool(np.all(m <= e + tolerance))
+    return bool(np.all(m >= e - tolerance))
+
+
+def judge_claim(claim: Claim) -> ClaimVerdict:
+    """Measure ``claim`` and judge it: the one judge of a :class:`auditkit.Claim`.
+
+    ``measure()`` returns the value or ``{"value": v, **evidence}``. ``compare``: ``"close"`` (|m - e| <=
+    tolerance elementwise, shapes must match), ``"le"`` (m <= e + tolerance), ``"ge"`` (m >= e - tolerance),
+    ``"true"`` (every element truthy); a non-finite measured number never holds. An exception in ``measure()`` or
+    in the comparison is a verdict that does not hold, carrying the error.
+    """
+    import time
+
+    start = time.perf_counter()
+    try:
+        out = claim.measure()
+    except Exception as exc:  # noqa: BLE001 - a broken measurement is a failing claim, not a crash
+        return ClaimVerdict(False, error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    evidence: dict[str, Any] = {}
+    if isinstance(out, dict) and "value" in out:
+        evidence = {k: v for k, v in out.items() if k != "value"}
+        out = out["value"]
+    try:
+        holds = _compare(out, claim.expected, claim.tolerance, claim.compare)
+    except Exception as exc:  # noqa: BLE001
+        return ClaimVerdict(False, out, evidence, f"{type(exc).__name__}: {exc}", seconds)
+    return ClaimVerdict(holds, out, evidence, None, seconds)
+
+
 def check_technique(record: Technique, *, run_claims: bool = False) -> dict[str, Any]:
     """Check an :class:`auditkit.Technique`: a valid name, a description, :class:`auditkit.Claim` claims with unique
     non-empty ids, a statement and a source each, a callable ``measure``, ``compare`` one of close/le/ge/true and a
-    finite tolerance >= 0. ``run_claims=True`` also calls every ``measure()`` and compares it with ``expected``
-    (slow for claims that train models); failing claims are listed with measured and expected values.
+    finite tolerance >= 0, and a name no other technique has (``name-clash``). ``run_claims=True`` also measures
+    every claim with :func:`judge_claim` (the judge ``auditkit claims --run`` uses; slow for claims that train
+    models); failing claims are listed with measured and expected values.
     """
     subject = _subject("technique", record)
     _check_type(record, Technique, subject)
     p = _Problems(subject)
+    p.check = "record"
     _check_name(p, record, "technique")
     if not (isinstance(record.description, str) and record.description.strip()):
         p.add("description is empty")
@@ -772,6 +1212,7 @@ def check_technique(record: Technique, *, run_claims: bool = False) -> dict[str,
     ids: set[str] = set()
     results = {}
     for claim in record.claims:
+        p.check = "claims"
         if not isinstance(claim, Claim):
             p.add(f"claims must hold auditkit.Claim records, got {type(claim).__name__} {claim!r:.60}")
             continue
@@ -792,26 +1233,22 @@ def check_technique(record: Technique, *, run_claims: bool = False) -> dict[str,
                 and claim.tolerance >= 0):
             p.add(f"{where}: tolerance {claim.tolerance!r} must be a finite number >= 0")
         if run_claims and callable(claim.measure) and claim.compare in COMPARES:
-            measured = p.guard(f"{where}: measure()", claim.measure)
-            if measured is not _FAILED:
-                ok = _claim_holds(claim, measured)
-                results[claim.id] = ok
-                if not ok:
-                    p.add(f"{where}: measured {measured!r:.80}, expected {claim.compare} {claim.expected!r:.80} "
-                          f"(tolerance {claim.tolerance:g})")
+            p.check = "run-claims"
+            verdict = judge_claim(claim)
+            results[claim.id] = verdict.holds
+            if verdict.error is not None and verdict.measured is None:
+                p.add(f"{where}: measure() raised {verdict.error}")
+            elif verdict.error is not None:
+                p.add(f"{where}: measured {verdict.measured!r:.80} cannot be compared with {claim.expected!r:.80}: "
+                      f"{verdict.error}")
+            elif not verdict.holds:
+                p.add(f"{where}: measured {verdict.measured!r:.80}, expected {claim.compare} "
+                      f"{claim.expected!r:.80} (tolerance {claim.tolerance:g})")
+    p.check = "name-clash"
+    for problem in _clash_problems(record, "techniques"):
+        p.add(problem)
     p.raise_if_any()
     return {"claims": len(record.claims), "held": results}
-
-
-def _claim_holds(claim: Claim, measured: Any) -> bool:
-    if claim.compare == "true":
-        return bool(np.all(measured))
-    m, e = np.asarray(measured, float), np.asarray(claim.expected, float)
-    if claim.compare == "close":
-        return bool(np.all(np.abs(m - e) <= claim.tolerance))
-    if claim.compare == "le":
-        return bool(np.all(m <= e + claim.tolerance))
-    return bool(np.all(m >= e - claim.tolerance))
 
 
 # -- dispatch, whole plugins, pytest ------------------------------------------------------------------------------
@@ -843,20 +1280,26 @@ def check_record(record: Any, **options: Any) -> dict[str, Any]:
 
 def _basic(record: Any, kind: str) -> dict[str, Any]:
     p = _Problems(_subject(kind[:-1], record))
+    p.check = "record"
     _check_name(p, record, kind[:-1])
-    for attr in ("func", "run", "namespace", "devices"):
+    for attr in ("func", "run", "namespace", "devices", "fit", "read"):
         if hasattr(record, attr) and not callable(getattr(record, attr)):
             p.add(f"{attr} is not callable")
+    p.check = "name-clash"
+    for problem in _clash_problems(record, kind):
+        p.add(problem)
     p.raise_if_any()
     return {}
 
 
-def check_plugin(plugin: Any, *, name: str = "plugin-under-test", samples: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+def check_plugin(plugin: Any, *, name: str = "plugin-under-test", samples: dict[str, Any] | None = None,
+                 skip: dict[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """Register ``plugin`` (a module or object with hook implementations, or the name of an installed entry point)
-    alone in a fresh registry, the way the entry point would, and check everything it provides: registration errors (hook typos, wrong record types,
-    invalid names), each record with the matching ``check_*`` function, and its CLI commands (each must be a click
-    command with help text, and must not replace a core command). ``samples`` maps a reader name to a sample file.
+    alone in a fresh registry, the way the entry point would, and check everything it provides: registration
+    errors (hook typos, wrong record types, invalid names), each record with the matching ``check_*`` function
+    (names taken by an installed plugin other than this one are reported), and its CLI commands (each must be a
+    click command with help text, and must not replace a core command). ``samples`` maps a reader name to a sample
+    file; ``skip`` maps an aggregator's name to the named checks it leaves out (``{"my-min": ["weights-matter"]}``).
     Returns {kind: [names]} of what it provides.
     """
     import click
@@ -880,6 +1323,7 @@ def check_plugin(plugin: Any, *, name: str = "plugin-under-test", samples: dict[
         except Exception as exc:
             raise ConformanceError(f"plugin {name!r}", [f"failed to import {found[0].value}: {_exc_text(exc)}"])
     p = _Problems(f"plugin {getattr(plugin, '__name__', name)!r}")
+    p.check = "register"
     reg = Registry(load_entry_points=False)
     info = p.guard("registering the plugin", lambda: reg.register(plugin, name))
     if info is _FAILED:
@@ -898,12 +1342,18 @@ def check_plugin(plugin: Any, *, name: str = "plugin-under-test", samples: dict[
                     p.add(f"reader {rname!r}: pass samples={{{rname!r}: path}} so the kit can read a sample file")
                     continue
                 options["sample_path"] = sample
+            if kind == "aggregators" and rname in (skip or {}):
+                options["skip"] = tuple(skip[rname])
+            _UNDER_TEST.append(getattr(plugin, "__name__", None))
             try:
                 check_record(record, **options)
             except ConformanceError as exc:
-                p.items.extend(f"{exc.subject}: {q}" for q in exc.problems)
+                p.extend((f"{exc.subject}: {q}" for q in exc.problems), exc.checks)
+            finally:
+                _UNDER_TEST.pop()
     from .registry import get_registry
 
+    p.check = "commands"
     group = click.Group("auditkit-test")
     # the core's own commands only: plugin commands may already sit on the real group if the CLI was used
     added_by_plugins = {c for i in get_registry().plugins.values() for c in i.commands}
