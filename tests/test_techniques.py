@@ -378,3 +378,85 @@ def test_whiten_cli(tmp_path):
     res = CliRunner().invoke(cli, ["whiten", str(tmp_path / "emb.npy"), "--dim", "99", "-o", str(tmp_path / "z.npy")])
     assert res.exit_code == 2 and "--dim 99" in res.output
     assert not (tmp_path / "z.npy").exists()
+
+
+# -- escapes of the first mutation study (issue 17): each test kills one realistic bug ------------------------------
+def test_attention_entropy_is_per_query_row():
+    from auditkit_plugins.techniques.attention_scale import attention_entropy
+
+    # q = 0: every query attends uniformly to the 7 keys, entropy log 7 (summing over the query axis gives 3/7 log 7)
+    rng = np.random.default_rng(0)
+    assert attention_entropy(np.zeros((3, 4)), rng.normal(size=(7, 4)), 1.0) == pytest.approx(np.log(7), abs=1e-12)
+    # two keys with logits 0 and log 3 for every query: p = (1/4, 3/4), H = 0.562335 nats; queries differ in scale
+    q = np.array([[1.0], [2.0]])
+    k = np.array([[0.0], [np.log(3)]])
+    h = np.mean([-(0.25 * np.log(0.25) + 0.75 * np.log(0.75)),
+                 -(0.1 * np.log(0.1) + 0.9 * np.log(0.9))])      # query 2: logits 0, 2 log 3 -> (1/10, 9/10)
+    assert attention_entropy(q, k, 1.0) == pytest.approx(h, abs=1e-12)
+
+
+def test_orthogonal_features_have_gaussian_norms_and_orthogonal_blocks():
+    from auditkit_plugins.techniques.performer import orthogonal_features
+
+    rng = np.random.default_rng(0)
+    w = np.concatenate([orthogonal_features(32, 16, rng) for _ in range(200)])   # 6400 rows, d = 16
+    sq = (w ** 2).sum(axis=1)
+    # |w|^2 ~ chi^2_16: mean 16, sd sqrt(32); without the rescaled norms every row would have |w| = 1
+    assert abs(sq.mean() - 16) < 4 * np.sqrt(32 / sq.size)
+    assert abs(sq.var() - 32) < 0.2 * 32
+    block = orthogonal_features(16, 16, np.random.default_rng(1))
+    u = block / np.linalg.norm(block, axis=1, keepdims=True)
+    np.testing.assert_allclose(u @ u.T, np.eye(16), atol=1e-12)
+
+
+def test_jl_distortion_is_on_squared_distances():
+    from auditkit_plugins.techniques.jl import max_distortion
+
+    x = np.random.default_rng(0).normal(size=(20, 5))
+    # doubling every vector multiplies squared distances by 4: distortion 3 (on plain distances it would be 1)
+    assert max_distortion(x, 2 * x) == pytest.approx(3.0, rel=1e-12)
+    assert max_distortion(x, x) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_taylor_softmax_normalizes_along_the_given_axis():
+    from auditkit_plugins.techniques.taylor_softmax import taylor_softmax
+
+    x = np.array([[1.0, 2.0, -3.0], [-3.0, 1.0, 2.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(taylor_softmax(x, 2), [[.25, .5, .25], [.25, .25, .5], [1 / 3] * 3], atol=1e-15)
+    np.testing.assert_allclose(taylor_softmax(x.T, 2, axis=0), taylor_softmax(x, 2).T, atol=1e-15)
+
+
+def test_jl_max_distortion_equals_brute_force():
+    from auditkit_plugins.techniques.jl import jl_project, max_distortion
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12, 30))
+    y = jl_project(x, 8, seed=4)          # a strong projection: ratios above and below 1
+    worst = 0.0
+    for i in range(12):
+        for j in range(i + 1, 12):
+            r = np.sum((y[i] - y[j]) ** 2) / np.sum((x[i] - x[j]) ** 2)
+            worst = max(worst, abs(r - 1))
+    assert max_distortion(x, y) == pytest.approx(worst, rel=1e-12)
+    # the projection has variance 1/n: E|Ax|^2 = |x|^2 (mean over many projections of one vector)
+    v = rng.normal(size=(1, 30))
+    sq = [float(np.sum(jl_project(v, 16, seed=s) ** 2)) for s in range(400)]
+    assert abs(np.mean(sq) / np.sum(v ** 2) - 1) < 4 * np.sqrt(2 / 16 / 400)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1.0, -0.1, 1.5])
+def test_jl_min_dim_refuses_eps_outside_open_unit_interval(eps):
+    from auditkit_plugins.techniques.jl import jl_min_dim
+
+    with pytest.raises(UsageError, match="eps"):
+        jl_min_dim(100, eps)
+
+
+@pytest.mark.parametrize("p, q", [(0.0, 1.0), (1.0, 0.0), (-1.0, 2.0), (2.0, -3.0)])
+def test_mitchell_refuses_zero_and_negative(p, q):
+    from auditkit_plugins.techniques.mitchell import mitchell_multiply
+
+    with pytest.raises(DomainError, match="positive"):
+        mitchell_multiply(p, q)
+    with pytest.raises(DomainError):
+        mitchell_multiply([1.0, p], [1.0, q])

@@ -274,3 +274,24 @@ def test_callers_critic_is_not_mutated():
     x = np.random.default_rng(0).standard_normal((30, 2))
     evaluate_critic(net, x + MU, x, normalization="gn", n_pairs=32, adv_steps=0)
     assert next(net.parameters()).dtype == torch.float32 and net.training
+
+
+def test_breach_with_a_negative_estimate_is_an_error():
+    # |KR| <= L W1 whatever the sign: -2u gives KR = -10 against W1 = 5 (a test that ignores the sign misses it)
+    x = np.random.default_rng(5).standard_normal((100, 2))
+    rep = evaluate_critic(unit_linear(-2.0), x + MU, x, **small())
+    assert rep.summary["critic_w1"] == pytest.approx(-10.0)
+    assert any(f.severity == "error" and "breach" in f.message for f in rep.findings)
+    # -u (KR = -5 = -W1) is 1-Lipschitz: no error
+    rep = evaluate_critic(unit_linear(-1.0), x + MU, x, **small())
+    assert not any(f.severity == "error" for f in rep.findings)
+
+
+@pytest.mark.parametrize("distance, saturated", [(1.9, False), (2.0, True), (2.1, True)])
+def test_gn_saturation_threshold_is_two(distance, saturated):
+    # |f_hat| < 1 bounds the GN estimate by 2: saturation is W1 >= 2 exactly (Y = X + d u, so W1 = d)
+    x = np.random.default_rng(5).standard_normal((64, 2))
+    shift = distance * np.array([0.6, 0.8])
+    s = evaluate_critic(unit_linear(), x + shift, x, normalization="gn", n_pairs=64, adv_steps=0).summary
+    assert s["exact_w1"] == pytest.approx(distance, abs=1e-12)
+    assert s["saturated"] is saturated

@@ -133,3 +133,18 @@ def test_missing_pot_names_the_extra(monkeypatch):
         W.w1_emd(np.zeros((3, 2)), np.ones((4, 2)))
     # equal sizes do not need POT
     assert W.exact_w1(np.zeros((3, 2)), np.ones((3, 2))) == pytest.approx(np.sqrt(2))
+
+
+def test_w1_1d_sorts_unsorted_input():
+    # reference notes §1.6 ({0..3} vs {0..3} + 0.5 -> 0.5), given unsorted and in different orders: matching the
+    # points in the given order (no sort) gives (2.5 + 3.5 + 0.5 + 1.5) / 4 = 2
+    from auditkit_plugins.wgan.w1 import exact_w1, w1_1d
+
+    a = np.array([3.0, 0.0, 2.0, 1.0])
+    b = np.array([0.5, 3.5, 1.5, 2.5])
+    assert np.mean(np.abs(a - b)) == pytest.approx(2.0)
+    assert w1_1d(a, b) == pytest.approx(0.5, abs=1e-15)
+    assert exact_w1(a[:, None], b[:, None]) == pytest.approx(0.5, abs=1e-15)
+    # unequal sizes (the CDF branch): {0, 2} vs {1} is 1; unsorted {2, 0} too
+    assert w1_1d([2.0, 0.0], [1.0]) == pytest.approx(1.0, abs=1e-15)
+    assert w1_1d([5.0, 1.0, 3.0], [2.0, 4.0]) == pytest.approx(w1_1d([1.0, 3.0, 5.0], [4.0, 2.0]), abs=1e-15)
