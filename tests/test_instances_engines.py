@@ -138,3 +138,46 @@ def test_duckdb_bad_cell_in_a_scanned_csv_names_the_file(tmp_path):
     p.write_text("system,task,metric,instance,value\n" + "A,t,acc,1,1\n" * 3 + "A,t,acc,2,oops\n")
     with pytest.raises(InputError, match=str(p)):
         rescore(read(p, in_memory=False), engine="duckdb", progress=False)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_engines_agree_on_csv_and_jsonl_scanned_from_disk(tmp_path, suffix, dask_client):
+    import json
+
+    rng = np.random.default_rng(12)
+    rows = [(f"s{s}", f"t{t}", "f1" if t == 2 else "acc", i, float(rng.random()), int(rng.integers(0, 2)),
+             int(rng.integers(0, 2))) for s in range(4) for t in range(3) for i in range(200)]
+    p = tmp_path / f"long{suffix}"
+    names = ("system", "task", "metric", "instance", "value", "prediction", "reference")
+    if suffix == ".csv":
+        p.write_text(",".join(names) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows))
+    else:
+        p.write_text("".join(json.dumps(dict(zip(names, r))) + "\n" for r in rows))
+    a = rescore(read(p, in_memory=True), engine="numpy", progress=False)
+    for e in ("duckdb", "dask"):
+        b = rescore(read(p, in_memory=False), engine=e, progress=False)
+        assert_same(a.suff, b.suff)
+        assert_same_results(a, b)
+    kinds = {(s.task, s.kind) for s in a.scores}
+    assert ("t2", "f1") in kinds and ("t0", "mean") in kinds   # acc with values: the mean, not pair accuracy
+
+
+@pytest.mark.slow
+def test_duckdb_engine_on_ten_million_parquet_rows_against_polars(tmp_path):
+    """10^7 rows re-scored by the DuckDB engine out of core, checked against the same aggregation in polars (binary
+    scores: integer sums, exact in any order). Dask and the paired self-join at 10^7 are in the benchmark (they
+    take longer than this suite's budget on a 2-core machine)."""
+    pl = pytest.importorskip("polars")
+    p = tmp_path / "ten-million.parquet"
+    assert make_parquet(p, 10, 10, 100_000, kind="binary", seed=3) == 10_000_000
+    res = rescore(read(p), pairs=False, progress=False)
+    assert res.engine == "duckdb"
+    expected = pl.scan_parquet(p).group_by(["system", "task", "metric"]).agg(
+        n=pl.len(), s=pl.col("value").sum(), q=(pl.col("value") ** 2).sum()).collect()
+    exp = {(r["system"], r["task"], r["metric"]): r for r in expected.iter_rows(named=True)}
+    assert len(res.scores) == len(exp) == 100
+    for s in res.scores:
+        e = exp[(s.system, s.task, s.metric)]
+        assert s.n == e["n"] == 100_000
+        assert s.score == e["s"] / e["n"]
+        assert s.se == pytest.approx(math.sqrt((e["q"] - e["s"] ** 2 / e["n"]) / (e["n"] - 1) / e["n"]), abs=1e-15)

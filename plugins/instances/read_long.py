@@ -2,7 +2,7 @@
 
 Optional columns: ``sample`` (epoch / repeat index when a system answered an instance several times), ``prediction``
 and ``reference`` (numbers; corpus-level metrics F1, MCC, Pearson, Spearman are computed from them). ``model`` is
-accepted for ``system`` and ``score`` for ``value``. Files up to ``IN_MEMORY_BYTES`` are read and checked row by row
+accepted for ``system`` and ``score`` for ``value``. Files up to ``IN_MEMORY_BYTES`` (Parquet: ``IN_MEMORY_ROWS`` rows) are read and checked row by row
 (a bad cell is refused naming file, line, column and value); larger files are left on disk for the engine to scan
 (DuckDB or Dask), which refuses bad cells with its own message wrapped with the file name.
 """
@@ -19,6 +19,7 @@ from auditkit.errors import ParseError
 from .table import COLUMNS, InstanceSet, TableBuilder, conform, sha256_file
 
 IN_MEMORY_BYTES = 32 * 1024 * 1024
+IN_MEMORY_ROWS = 1_000_000          # Parquet compresses 0/1 scores ~10x: decide by its row count instead
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 ALIASES = {"model": "system", "score": "value"}
 HINT = "the long format needs columns system, task, instance, metric, value (optional: sample, prediction, reference)"
@@ -151,7 +152,17 @@ def read(path, *, in_memory: bool | None = None, **options) -> InstanceSet:
     if not p.is_file():
         raise ParseError("no such file", source=str(p))
     size = p.stat().st_size
-    keep_in_memory = in_memory if in_memory is not None else size <= IN_MEMORY_BYTES
+    if in_memory is not None:
+        keep_in_memory = in_memory
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            keep_in_memory = pq.ParquetFile(p).metadata.num_rows <= IN_MEMORY_ROWS
+        except Exception as exc:  # not a Parquet file
+            raise ParseError(f"cannot read Parquet: {exc}", source=str(p)) from None
+    else:
+        keep_in_memory = size <= IN_MEMORY_BYTES
     if keep_in_memory:
         table = read_arrow(p, fmt)
         from .table import Found

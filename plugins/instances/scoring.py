@@ -9,7 +9,7 @@ Corpus metrics are computed from (prediction, reference) pairs when the log carr
   (scikit-learn's convention);
 * ``pearson`` / ``pearsonr``: the sample correlation of prediction and reference;
 * ``spearman`` / ``spearmanr``: Pearson's correlation of their average ranks (ties share the mean rank);
-* ``acc`` / ``accuracy`` on pairs: (tp + tn) / n for binary labels.
+* ``acc`` / ``accuracy`` on pairs: (tp + tn) / n for binary labels, where the log has no per-instance score.
 
 A corpus metric with non-binary labels where binary ones are needed (F1, MCC) is refused with the group named.
 """
@@ -74,10 +74,11 @@ def task_scores(suff) -> list[TaskScore]:
     """One TaskScore per (system, task, metric): corpus groups first (when the metric is a corpus metric and the
     log carries pairs), then mean groups."""
     out = {}
+    with_values = set(suff.groups.index())
     for (system, task, metric), f in suff.corpus.rows():
         kind = CORPUS_METRICS.get(base_metric(metric).lower())
-        if kind is None:
-            continue
+        if kind is None or (kind == "accuracy" and (system, task, metric) in with_values):
+            continue  # accuracy from pairs only where the log has no per-instance scores
         score = corpus_score(kind, f, f"system {system!r}, task {task!r}, metric {metric!r}")
         nan = float("nan")
         out[(system, task, metric)] = TaskScore(system, task, metric, score, int(f["n"]), int(f["n"]), kind,
