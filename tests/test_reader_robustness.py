@@ -259,3 +259,12 @@ def test_parse_cache_does_not_fill_with_system_names(tmp_path):
 def test_bom_and_crlf(tmp_path):
     lb = read_leaderboard(write(tmp_path, "t.csv", b"\xef\xbb\xbfSystem,A\r\nalpha,1.5\r\nbeta,2.5\r\n"))
     assert lb.columns == ["System", "A"] and lb.numeric("A").values[:, 0].tolist() == [1.5, 2.5]
+
+
+def test_contrastive_diagnose_refuses_an_empty_score_matrix(tmp_path):
+    """Was a ZeroDivisionError; now exit 2 naming the file and the shape."""
+    path = tmp_path / "scores.npy"
+    np.save(path, np.zeros((0, 4)))
+    result = CliRunner().invoke(cli, ["contrastive", "diagnose", str(path), "--positive-index", "0"])
+    assert result.exit_code == 2, result.output
+    assert str(path) in result.output and "(0, 4)" in result.output
