@@ -14,40 +14,34 @@ DELIMITERS = (",", "\t", ";", "|")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
+class _Cells(dict):
+    """raw cell -> stripped cell, one string object per distinct value: a 10^7-cell table of scores holds a few
+    thousand distinct strings, not 10^7. Capped, so a table of free text does not keep a second index of itself."""
+
+    LIMIT = 1_000_000
+
+    def __missing__(self, raw: str) -> str:
+        cell = raw.strip()
+        if len(self) < self.LIMIT:
+            self[raw] = cell
+        return cell
+
+
 def _split(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """Rows (blank rows left out) and the line each starts on. Every cell is stripped, and equal cells share one
-    string object: a 10^7-cell table of scores holds a few thousand distinct strings, not 10^7 of them."""
+    """Rows of stripped cells (blank rows left out) and the line each starts on."""
     if len(text) >= csv.field_size_limit():  # no field limit below the file's own size
         csv.field_size_limit(len(text) + 1)
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, quotechar='"', strict=False)
-    padded = _may_need_strip(text, delimiter)
-    shared: dict[str, str] = {}
+    cell = _Cells().__getitem__
     rows, lines, end = [], [], 0
     for row in reader:
         start = end + 1
         end = reader.line_num
-        if padded:
-            row = [c.strip() for c in row]
+        row = list(map(cell, row))
         if row and any(row):
-            rows.append(list(map(shared.setdefault, row, row)))
+            rows.append(row)
             lines.append(start)
     return rows, lines
-
-
-def _may_need_strip(text: str, delimiter: str) -> bool:
-    """False only when no cell can start or end with whitespace (then stripping each cell can be skipped):
-    ASCII text where no space or tab touches a delimiter, a quote or a line break."""
-    if not text.isascii() or any(ch in text for ch in "\f\v\x1c\x1d\x1e\x1f"):
-        return True
-    if text[:1].isspace() or text[-1:] in (" ", "\t"):
-        return True
-    for w in (" ", "\t"):
-        if w == delimiter:
-            continue
-        if any(p in text for p in (w + delimiter, delimiter + w, w + "\n", "\n" + w, w + "\r", "\r" + w,
-                                   w + '"', '"' + w)):
-            return True
-    return False
 
 
 def _consistency(rows: list[list[str]]) -> tuple[float, int]:
