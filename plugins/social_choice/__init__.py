@@ -30,8 +30,9 @@ def auditkit_register_aggregators():
           candidate_dependent=True),
         A("winrate", _rules.win_rate, "HELM mean win rate: share of other systems beaten per task (tie = 1/2)",
           candidate_dependent=True, aliases=("win-rate", "mean-win-rate"), transform=_win_rate_transform),
-        A("kemeny", _kemeny.kemeny, "Kemeny-Young consensus order (exact up to 16 systems, certified; local "
-          "search with a reported gap beyond); score = -(position)", candidate_dependent=True),
+        A("kemeny", _kemeny.kemeny, "Kemeny-Young consensus order, exact (subset DP per block of the majority "
+          "graph, integer programming beyond 16 systems); score = -(best position over all optimal orders), so "
+          "co-optimal winners share rank 1", candidate_dependent=True),
     ]
 
 

@@ -8,31 +8,47 @@ of tasks preferring b to a (ties one half; :func:`auditkit_plugins.social_choice
   O(2^n n), memory O(2^n n). The certificate of optimality is the DP itself: ``cost == optimum`` for every order
   (the DP value is the minimum over all n! orders, and the test suite checks it against brute force).
 * n > ``EXACT_LIMIT``: the systems are first split into the strongly connected components of the pairwise-majority
-  graph (every system of an earlier block beats every system of a later one, so an optimal order keeps the blocks
-  in order); blocks of at most ``EXACT_LIMIT`` systems are solved exactly (then the whole order is exact), larger
-  ones by a heuristic (best of the Borda and Copeland orders, then local search by single-system insertion moves
-  until no move lowers the cost). Reported with the lower bound LB = sum over pairs of
-  min(P[a, b], P[b, a]) (every order pays at least the smaller side of every pair); gap = cost - LB bounds how far
-  the heuristic can be from the optimum.
+  graph (every system of an earlier block strictly beats every system of a later one, so *every* optimal order
+  keeps the blocks in order: an adjacent later-block/earlier-block pair could be swapped at a strict gain). Blocks
+  of at most ``EXACT_LIMIT`` systems are solved by the subset DP, larger ones by an integer program
+  (:mod:`.kemeny_exact`: scipy's ``milp`` with HiGHS, one binary per pair plus transitivity), within
+  ``time_limit`` seconds; when the limit stops the solver the block falls back to the heuristic (best of the Borda
+  and Copeland orders, then single-system insertion moves) and the result carries the proven lower bound.
 
-Ties between optimal orders are broken deterministically (among equal costs the lowest index is placed first), so
-the result is a strict order, except for clones: systems with identical scores on every task are merged before the
-search (some optimal order keeps clones together) and share one position, i.e. tie.
+**Co-optimal orders.** Several orders often reach the optimum. Besides one optimal order, the result proves each
+system's best and worst position over *all* optimal orders (``best_position``, ``worst_position``), the set of
+possible winners and (where it is counted) the number of optimal orders. The aggregator never breaks those ties
+by row order: it scores each system by minus its best position over all optimal orders, so co-optimal winners
+share rank 1 and systems that reach the same best position tie. ``tiers()`` groups systems whose position
+intervals overlap: each tier occupies the same positions in every optimal order.
+
+Clones (systems with identical scores on every task) are merged before the search and share their group's
+positions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 EXACT_LIMIT = 16
 MAX_EXACT = 20  # the DP needs 2^n * n floats; 20 systems is ~170 MB
+TIME_LIMIT = 30.0  # seconds for the integer programs of one call
+_CACHE: dict = {}   # the last few results (compare asks for the aggregator and the certificate of one table)
 
 
 @dataclass(frozen=True)
 class KemenyResult:
-    """An order (row indices, best first), its cost, a lower bound and whether the order is a proven optimum."""
+    """An optimal (or best found) order, its cost, a proven lower bound, and what is proven about all optimal orders.
+
+    ``order``: row indices best first (one optimal order; among co-optimal ones the lowest indices first, which is
+    *not* a ranking decision: see ``best_position``/``worst_position``). ``exact``: the cost is proven minimal.
+    ``bound``: the proven lower bound on the optimum (the cost itself when exact; otherwise the best of the pairwise
+    bound and the solver's dual bound). ``best_position``/``worst_position``: each row's best and worst 1-based
+    position over every optimal order (None when not proven, e.g. a time limit). ``n_optimal_orders``: how many
+    optimal orders there are (None when not counted)."""
 
     order: tuple[int, ...]
     cost: float
@@ -41,9 +57,16 @@ class KemenyResult:
     method: str
     n_systems: int
     groups: tuple[tuple[int, ...], ...] = ()   # clone groups (identical rows), in order; empty = all singletons
+    bound: float | None = None
+    best_position: tuple[int, ...] | None = None
+    worst_position: tuple[int, ...] | None = None
+    n_optimal_orders: int | None = None
+    seconds: float = 0.0
+    notes: tuple[str, ...] = ()
 
     def positions(self) -> np.ndarray:
-        """1-based position of every row; clones (identical rows) share the first position of their group."""
+        """1-based position of every row in ``order``; clones (identical rows) share the first position of their
+        group."""
         pos = np.empty(self.n_systems)
         groups = self.groups or tuple((i,) for i in self.order)
         p = 1
@@ -53,30 +76,95 @@ class KemenyResult:
         return pos
 
     @property
+    def positions_proven(self) -> bool:
+        return self.best_position is not None
+
+    def tiers(self) -> list[tuple[int, int, tuple[int, ...]]]:
+        """(first position, last position, rows) of each tier: maximal groups of rows whose [best, worst] position
+        intervals overlap (in a chain). Every optimal order places each tier on exactly its positions, and inside a
+        tier the optimal orders disagree, so its rows share the first position. Singletons when not proven."""
+        if not self.positions_proven:
+            pos = self.positions()
+            return [(int(pos[i]), int(pos[i]), (i,)) for i in self.order]
+        best, worst = np.asarray(self.best_position), np.asarray(self.worst_position)
+        out = []
+        for i in np.lexsort((worst, best)):
+            i = int(i)
+            if out and best[i] <= out[-1][1]:
+                lo, hi, rows = out[-1]
+                out[-1] = (lo, max(hi, int(worst[i])), rows + (i,))
+            else:
+                out.append((int(best[i]), int(worst[i]), (i,)))
+        return out
+
+    def shared_positions(self) -> np.ndarray:
+        """Each row's best position over all optimal orders (what the aggregator ranks by: co-optimal winners
+        share position 1, rows that reach the same best position tie); ``positions()`` when not proven."""
+        if not self.positions_proven:
+            return self.positions()
+        return np.asarray(self.best_position, float)
+
+    @property
+    def possible_winners(self) -> tuple[int, ...]:
+        """Rows that are first in some optimal order (proven); the first row of ``order`` when not proven."""
+        if not self.positions_proven:
+            return tuple(self.order[:1]) if not self.groups else tuple(self.groups[0])
+        return tuple(int(i) for i in np.flatnonzero(np.asarray(self.best_position) == 1))
+
+    @property
     def gap(self) -> float:
-        """cost - lower bound for the heuristic (an upper bound on its distance from the optimum); for the exact
-        method, 0 (the optimum is certified by the DP), while ``cost - lower_bound`` is still reported as
-        ``pairwise_slack``."""
-        return 0.0 if self.exact else max(self.cost - self.lower_bound, 0.0)
+        """cost - proven bound: 0 for an exact result, an upper bound on the distance from the optimum otherwise;
+        ``cost - lower_bound`` (the pairwise bound) is still reported as ``pairwise_slack``."""
+        if self.exact:
+            return 0.0
+        b = self.lower_bound if self.bound is None else max(self.bound, self.lower_bound)
+        return max(self.cost - b, 0.0)
 
     @property
     def certified_optimal(self) -> bool:
-        """True for the exact DP, and for a heuristic order whose cost meets the pairwise lower bound."""
-        return self.exact or self.cost - self.lower_bound <= 1e-9 * max(1.0, self.cost)
+        """True when the cost is proven minimal (exact methods, or a heuristic order meeting a proven bound)."""
+        return self.exact or self.gap <= 1e-9 * max(1.0, self.cost)
+
+    def certificate(self) -> str:
+        """What the result proves, in words."""
+        if self.exact:
+            text = ("proven: the cost is the minimum over all orders (" + self.method + ")")
+        elif self.certified_optimal:
+            text = "proven: the heuristic order's cost equals a proven lower bound, so it is optimal"
+        else:
+            return ("not proven optimal: the optimum lies in [bound, cost]; bound = the larger of sum over pairs of "
+                    "min(P[a,b], P[b,a]) and the solver's dual bound")
+        if self.positions_proven:
+            n = len(self.possible_winners)
+            text += ("; proven over all optimal orders: each system's best and worst position, so the possible "
+                     f"winners ({n}) and the tiers sharing a rank")
+            if self.n_optimal_orders is not None:
+                text += f"; {self.n_optimal_orders} optimal order(s)"
+        else:
+            text += "; the set of optimal orders was not summarized (order shown is one optimal order)"
+        return text
 
     def as_dict(self) -> dict:
+        tiers = self.tiers()
         return {"method": self.method, "exact": self.exact, "certified_optimal": self.certified_optimal,
                 "n_systems": self.n_systems, "cost": self.cost,
-                "lower_bound": self.lower_bound, "gap": self.gap,
+                "lower_bound": self.lower_bound,
+                "bound": self.cost if self.exact else (self.lower_bound if self.bound is None
+                                                       else max(self.bound, self.lower_bound)),
+                "gap": self.gap,
                 "relative_gap": self.gap / self.cost if self.cost > 0 else 0.0,
                 "pairwise_slack": self.cost - self.lower_bound,
-                "certificate": ("subset dynamic programming (within blocks of the pairwise-majority graph, whose "
-                                "order is forced): the cost is the minimum over all orders"
-                                if self.exact else
-                                "heuristic, certified optimal: its cost equals the pairwise lower bound"
-                                if self.certified_optimal else
-                                "heuristic: the optimum lies in [lower_bound, cost]; lower_bound = sum over pairs "
-                                "of min(P[a,b], P[b,a])")}
+                "positions_proven": self.positions_proven,
+                "possible_winners": list(self.possible_winners),
+                "n_possible_winners": len(self.possible_winners),
+                "n_optimal_orders": self.n_optimal_orders,
+                "n_tiers": len(tiers),
+                "largest_tier": max((len(r) for _, _, r in tiers), default=0),
+                "best_position": None if self.best_position is None else list(self.best_position),
+                "worst_position": None if self.worst_position is None else list(self.worst_position),
+                "seconds": self.seconds,
+                "notes": list(self.notes),
+                "certificate": self.certificate()}
 
 
 def order_cost(P: np.ndarray, order) -> float:
@@ -175,29 +263,45 @@ def _insertion_search(P: np.ndarray, order: list[int]) -> list[int]:
     return order
 
 
-def kemeny_consensus(values: np.ndarray, weights: np.ndarray | None = None, *, exact_limit: int = EXACT_LIMIT
-                     ) -> KemenyResult:
-    """Kemeny order of the rows of ``values`` (n_systems x n_tasks, higher is better) with its certificate.
+def kemeny_consensus(values: np.ndarray, weights: np.ndarray | None = None, *, exact_limit: int = EXACT_LIMIT,
+                     time_limit: float | None = TIME_LIMIT, summarize: bool = True) -> KemenyResult:
+    """Kemeny order of the rows of ``values`` (n_systems x n_tasks, higher is better) with its certificate and
+    (``summarize``) the best and worst position of every row over all optimal orders.
 
     Clones (identical rows) are merged first: for clones i, j and the systems S between them, moving j up next to i
     changes the cost by -(the change of moving i down next to j), so one of the two moves never raises it and some
-    optimal order keeps clones together. The merged problem weights each pair of groups by the product of their
-    sizes; clones share a position (a tie), and the exact limit applies to the number of distinct rows."""
+    optimal order keeps clones together; every position a system takes in an optimal order that splits clones lies
+    between its positions in the two orders those moves give, so the best and worst positions are those over the
+    orders that keep clones together (tested against brute force). The merged problem weights each pair of groups
+    by the product of their sizes; clones share their group's positions, and the exact limit applies to the number
+    of distinct rows. ``exact_limit`` <= 0 turns exact solving off (heuristic only); ``time_limit`` bounds the
+    integer programs (seconds, for the whole call)."""
+    values = np.asarray(values, float)
+    n, k = values.shape
+    w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, float)
+    key = (values.shape, values.tobytes(), w.tobytes(), exact_limit, time_limit, summarize)
+    if key not in _CACHE:
+        if len(_CACHE) >= 8:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _consensus(values, w, exact_limit, time_limit, summarize)
+    return _CACHE[key]
+
+
+def _consensus(values, w, exact_limit, time_limit, summarize) -> KemenyResult:
     from array_api_compat import numpy as xpn
 
     from .rules import borda, copeland, pairwise_preferences
 
-    values = np.asarray(values, float)
+    t0 = time.perf_counter()
     n, k = values.shape
-    w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, float)
     P = np.asarray(pairwise_preferences(values, xp=xpn, weights=w))
     _, first, inverse = np.unique(values, axis=0, return_index=True, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
     if first.size == n:
-        res = kemeny_from_preferences(P, exact_limit=exact_limit,
+        res = kemeny_from_preferences(P, exact_limit=exact_limit, time_limit=time_limit, summarize=summarize,
                                       seeds=lambda: [_order_of(np.asarray(borda(values, xp=xpn, weights=w))),
                                                      _order_of(np.asarray(copeland(values, xp=xpn, weights=w)))])
-        return res
+        return replace(res, seconds=time.perf_counter() - t0)
     # group g holds the rows with inverse == g; representatives in order of first appearance
     reps = np.sort(first)
     group_of_rep = {int(inverse[r]): j for j, r in enumerate(reps)}
@@ -208,13 +312,25 @@ def kemeny_consensus(values: np.ndarray, weights: np.ndarray | None = None, *, e
     Pm = P[np.ix_(reps, reps)] * np.outer(size, size)
     rv = values[reps]
     merged = kemeny_from_preferences(
-        Pm, exact_limit=exact_limit,
+        Pm, exact_limit=exact_limit, time_limit=time_limit, summarize=summarize, sizes=size,
         seeds=lambda: [_order_of(np.asarray(borda(rv, xp=xpn, weights=w))),
                        _order_of(np.asarray(copeland(rv, xp=xpn, weights=w)))])
     groups = tuple(tuple(members[g]) for g in merged.order)
     order = tuple(i for g in groups for i in g)
+    best = worst = None
+    if merged.best_position is not None:
+        b_, w_ = np.empty(n, int), np.empty(n, int)
+        for g, mem in enumerate(members):
+            b_[mem] = merged.best_position[g]
+            w_[mem] = merged.worst_position[g]
+        best, worst = tuple(int(x) for x in b_), tuple(int(x) for x in w_)
+    n_orders = merged.n_optimal_orders   # orders of the merged problem (clones kept together)
+    notes = merged.notes + ((f"{n - len(reps)} clone row(s) merged: n_optimal_orders counts orders with clones "
+                             "kept together (clones are interchangeable)"),)
     return KemenyResult(order, order_cost(P, order), lower_bound(P), merged.exact,
-                        merged.method + f"; {n - len(reps)} clone row(s) merged into their groups", n, groups)
+                        merged.method + f"; {n - len(reps)} clone row(s) merged into their groups", n, groups,
+                        None if merged.bound is None else merged.bound, best, worst, n_orders,
+                        time.perf_counter() - t0, notes)
 
 
 def majority_components(P: np.ndarray) -> list[list[int]]:
@@ -268,38 +384,91 @@ def _strong_components(A: np.ndarray) -> np.ndarray:
     return labels
 
 
-def kemeny_from_preferences(P: np.ndarray, *, exact_limit: int = EXACT_LIMIT, seeds=None) -> KemenyResult:
+def kemeny_from_preferences(P: np.ndarray, *, exact_limit: int = EXACT_LIMIT, seeds=None,
+                            time_limit: float | None = TIME_LIMIT, summarize: bool = True,
+                            sizes=None) -> KemenyResult:
+    """Kemeny order of a preference matrix: blocks of the pairwise-majority graph, each by subset DP
+    (<= ``exact_limit`` rows), integer programming (larger, within ``time_limit`` seconds for the whole call) or,
+    when ``exact_limit`` <= 0 or the time limit stops the solver, the heuristic. ``sizes`` weights merged clone
+    groups (positions count ``sizes[r]`` places for row r; ``P`` already weighted by the size products)."""
+    from . import kemeny_exact as E
+
+    t0 = time.perf_counter()
     n = P.shape[0]
+    sizes = np.ones(n) if sizes is None else np.asarray(sizes, float)
     lb = lower_bound(P)
     limit = min(exact_limit, MAX_EXACT)
-    if n <= limit:
-        order, cost = exact_order(P)
-        return KemenyResult(tuple(order), cost, lb, True, "exact subset DP", n)
-    seed_orders = seeds() if callable(seeds) else (seeds or [])
-    seed_orders = list(seed_orders) + [_order_of(P.sum(axis=1))]
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    if n == 0:
+        return KemenyResult((), 0.0, 0.0, True, "empty", 0, (), 0.0, (), (), 1)
+    seed_orders = None
+
+    def seeds_():
+        nonlocal seed_orders
+        if seed_orders is None:
+            so = seeds() if callable(seeds) else (seeds or [])
+            seed_orders = list(so) + [_order_of(P.sum(axis=1))]
+        return seed_orders
+
     blocks = majority_components(P) if limit > 0 else [list(range(n))]
     order: list[int] = []
     all_exact = True
+    bound = 0.0
+    best = np.empty(n)
+    worst = np.empty(n)
+    proven = summarize
+    n_orders = 1
+    notes: list[str] = []
+    kinds = set()
+    offset = 0.0
     for block in blocks:
         sub = P[np.ix_(block, block)]
-        if len(block) <= limit:
-            local, _ = exact_order(sub)
+        bs = sizes[block]
+        if len(block) == 1:
+            sol = E.BlockSolution([0], 0.0, 0.0, True, np.ones(1), bs.copy(), 1)
+        elif 0 < len(block) <= limit and len(block) <= E.DP_LIMIT:
+            sol = E.subset_dp(sub, bs, summarize=summarize)
+            kinds.add("subset DP")
+        elif 0 < len(block) <= limit:
+            local, c = exact_order(sub)
+            sol = E.BlockSolution(local, c, c, True, method="subset DP")
+            kinds.add("subset DP")
         else:
-            all_exact = False
             pos = {b: j for j, b in enumerate(block)}
-            local, _ = heuristic_order(sub, [[pos[i] for i in seed if i in pos] for seed in seed_orders])
-        order += [block[j] for j in local]
+            local, c = heuristic_order(sub, [[pos[i] for i in seed if i in pos] for seed in seeds_()])
+            left = None if deadline is None else deadline - time.perf_counter()
+            if limit > 0 and (left is None or left > 0):
+                sol = E.ilp_block(sub, bs, time_limit=left, start=local, summarize=summarize)
+                kinds.add("integer program" if sol.optimal else "integer program stopped by the time limit")
+            else:
+                sol = E.BlockSolution(local, c, lower_bound(sub), False, method="heuristic")
+                kinds.add("heuristic")
+            notes += sol.notes
+        if not sol.optimal:
+            all_exact = False
+        bound += max(sol.bound, lower_bound(sub)) - lower_bound(sub)
+        if sol.best is None:
+            proven = False
+        else:
+            best[block] = offset + sol.best
+            worst[block] = offset + sol.worst
+        n_orders = None if sol.n_orders is None or n_orders is None else n_orders * sol.n_orders
+        order += [block[j] for j in sol.order]
+        offset += float(bs.sum())
     cost = order_cost(P, order)
+    bound += lb                       # pairs across blocks are ordered by their majority in every optimal order
     largest = max(len(b) for b in blocks)
-    if all_exact:
-        method = (f"exact: {len(blocks)} blocks of the pairwise-majority graph (largest {largest}), each by "
-                  "subset DP")
-    elif len(blocks) > 1:
-        method = (f"{len(blocks)} blocks of the pairwise-majority graph (largest {largest}); blocks <= "
-                  f"{limit} by subset DP, larger ones by Borda/Copeland seed + insertion local search")
+    if limit <= 0:
+        method = "Borda/Copeland seed + insertion local search (exact solving off)"
     else:
-        method = "Borda/Copeland seed + insertion local search"
-    return KemenyResult(tuple(order), cost, lb, all_exact, method, n)
+        method = (f"{len(blocks)} blocks of the pairwise-majority graph (largest {largest}); "
+                  + ", ".join(sorted(kinds) or ["trivial"]))
+    proven = proven and all_exact
+    return KemenyResult(tuple(order), cost, lb, all_exact, method, n, (),
+                        cost if all_exact else bound,
+                        tuple(int(x) for x in best) if proven else None,
+                        tuple(int(x) for x in worst) if proven else None,
+                        n_orders if proven else None, time.perf_counter() - t0, tuple(notes))
 
 
 def _order_of(scores: np.ndarray) -> list[int]:
@@ -321,14 +490,16 @@ def brute_force(P: np.ndarray) -> tuple[list[int], float]:
     return [int(i) for i in perms[best]], float(cost[best])
 
 
-def kemeny(values, *, xp, weights):
-    """Aggregator: -(position in the Kemeny order), so the first system scores -1 and ranks first; clones
-    (identical rows) share the position of their group."""
+def kemeny(values, *, xp, weights, time_limit: float = TIME_LIMIT):
+    """Aggregator: -(best position of the row over all optimal Kemeny orders). Co-optimal winners share rank 1 and
+    rows that reach the same best position tie: ties between optimal orders are never broken by row order. With a
+    unique optimal order this is -(position). Clones share their group's best position. When the time limit stops
+    the solver before the optimal orders are summarized, -(position in the best order found)."""
     from auditkit.backend import to_numpy
 
     v = np.asarray(to_numpy(values), float)
     w = np.asarray(to_numpy(weights), float)
-    scores = -kemeny_consensus(v, w).positions()
+    scores = -kemeny_consensus(v, w, time_limit=time_limit).shared_positions()
     from array_api_compat import device
 
     return xp.asarray(scores, dtype=xp.float64, device=device(values))
