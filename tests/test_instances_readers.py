@@ -191,3 +191,31 @@ def test_unrecognized_path_lists_the_readers(tmp_path):
     p.write_text("hello")
     with pytest.raises(ParseError, match="lm-eval, inspect, helm, long"):
         read_instances(p)
+
+
+def test_a_third_party_log_reader_is_used_through_the_hook(tmp_path, monkeypatch):
+    """A plugin registers its own format with auditkit_register_log_readers; rescore finds it by sniff."""
+    from auditkit.registry import Registry
+
+    from auditkit_plugins.instances.table import InstanceSet, TableBuilder
+
+    def read_pipe(path, **options):
+        b = TableBuilder()
+        for line in Path(path).read_text().splitlines():
+            system, instance, value = line.split("|")
+            b.add(system, "pipe-task", "acc", instance, float(value))
+        return InstanceSet(b.table(), found=[b.found(str(path), "pipe")], nbytes=1)
+
+    class PipePlugin:
+        @auditkit.hookimpl
+        def auditkit_register_log_readers(self):
+            return [auditkit.LogReader("pipe", read_pipe, lambda p: str(p).endswith(".pipe"), "a|b|c lines")]
+
+    reg = Registry()
+    reg.register(PipePlugin(), "pipe-plugin")
+    monkeypatch.setattr(auditkit, "get_registry", lambda: reg)
+    p = tmp_path / "scores.pipe"
+    p.write_text("A|1|1\nA|2|0\nB|1|1\nB|2|1\n")
+    res = rescore(p, progress=False)
+    assert res.instances.found[0].reader == "pipe"
+    assert [(s.system, s.score) for s in res.scores] == [("A", 0.5), ("B", 1.0)]
