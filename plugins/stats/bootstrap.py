@@ -137,16 +137,112 @@ def linear_transform(agg, values: np.ndarray, params: dict, unit: str):
         return np.asarray(agg.transform(np.asarray(values, float), xp=xpn, **params), float)
 
 
-def tie_ordinals(keys: np.ndarray) -> np.ndarray:
-    """int64 keys ordered like :func:`auditkit.tie_key` of ``keys`` and equal exactly when the tie keys are equal
-    (numpy): the float's bits read as an ordered integer, less the 13 mantissa bits the tie key zeroes. Integer
-    keys let the rank histogram pack (key, index) into one int64 and use numpy's SIMD sort."""
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
+_INF_BITS = np.int64(0x7FF0000000000000)
+_DROPPED = 52 - 39         # mantissa bits the tie key rounds away (it keeps 40 significant bits: 1 implicit + 39)
+
+
+def tie_ordinals(keys: np.ndarray, *, negate: bool = False) -> np.ndarray:
+    """int64 keys ordered like :func:`auditkit.tie_key` of ``keys`` (of ``-keys`` with ``negate=True``) and equal
+    exactly when the tie keys are equal (numpy): the float's bits read as an ordered integer, less the 13 mantissa
+    bits the tie key zeroes (one zero bit is kept). Integer keys let the rank histogram pack (key, index) into one
+    int64 and use numpy's SIMD sort.
+
+    Normal, zero and infinite values are done in integer arithmetic on the bits: the tie key's round-half-even at
+    mantissa bit 13 is ``(m + 0xFFF + bit13) >> 13`` on the magnitude bits ``m`` (a carry moves into the exponent,
+    as ldexp of a mantissa rounded up to 1 does), and a negative value's ordered integer is the complement. A NaN
+    or a subnormal anywhere sends the array through :func:`auditkit.tie_key` itself (which rounds subnormals
+    relative to their leading bit)."""
+    keys = np.asarray(keys, float)
+    signed = np.negative(keys) if negate else keys + 0.0
+    signed += 0.0                                   # -0.0 -> +0.0: the two zeros tie
+    bits = signed.view(np.int64)
+    mag = bits & _MAGNITUDE
+    # as unsigned, m - 1 wraps for m = 0, so one comparison finds the subnormals 0 < m < 2^52
+    subnormal = (mag.view(np.uint64) - np.uint64(1)) < np.uint64((1 << 52) - 1)
+    if subnormal.any() or (mag > _INF_BITS).any():
+        return _tie_ordinals_float(keys, negate)
+    mag += np.int64((1 << (_DROPPED - 1)) - 1)
+    mag += (bits >> _DROPPED) & 1
+    mag >>= _DROPPED
+    mag <<= 1
+    mag ^= bits >> 63                               # a negative value's ordered integer is the complement
+    return mag
+
+
+def _tie_ordinals_float(keys: np.ndarray, negate: bool) -> np.ndarray:
     from auditkit.ranking import tie_key
 
-    k = tie_key(keys) + 0.0                       # -0.0 -> +0.0 so the two zeros tie
+    k = tie_key(-keys if negate else keys) + 0.0  # -0.0 -> +0.0 so the two zeros tie
     bits = k.view(np.int64)
-    ordered = np.where(bits < 0, bits ^ np.int64(0x7FFFFFFFFFFFFFFF), bits)
-    return ordered >> 12
+    ordered = np.where(bits < 0, bits ^ _MAGNITUDE, bits)
+    return ordered >> (_DROPPED - 1)
+
+
+class _HostRankHistogram:
+    """The rank histogram of numpy score batches, ``counts[system * n + rank - 1]``, computed in blocks of
+    resamples small enough to stay in cache, with buffers reused across blocks and batches (large temporaries
+    cost a page fault per 4 KiB on every allocation). Per block: the tie ordinals of minus the scores in integer
+    arithmetic (bit-identical to :func:`tie_ordinals` of ``-scores``), (key, index) packed and sorted with numpy's
+    SIMD sort, the order and the group starts unpacked, one bincount per batch."""
+
+    BLOCK_ELEMENTS = 1 << 17          # 1 MiB per int64 buffer
+
+    def __init__(self, n: int, batch: int):
+        self.n = n
+        self.counts = np.zeros(n * n, np.int64)
+        self.rows = max(1, min(batch, self.BLOCK_ELEMENTS // n))
+        self.bits = max(1, (n - 1).bit_length())
+        self.key = np.empty((self.rows, n), np.int64)
+        self.tmp = np.empty((self.rows, n), np.int64)
+        self.flag = np.empty((self.rows, n), bool)
+        self.flat = np.empty((batch, n), np.int64)
+        self.column = np.arange(n, dtype=np.int64)
+
+    def add(self, scores: np.ndarray) -> None:
+        b = scores.shape[0]
+        for start in range(0, b, self.rows):
+            stop = min(b, start + self.rows)
+            self._block(scores[start:stop], self.flat[start:stop])
+        self.counts += np.bincount(self.flat[:b].reshape(-1), minlength=self.n * self.n)
+
+    def _block(self, scores, out) -> None:
+        r, n = scores.shape
+        key, tmp, flag = self.key[:r], self.tmp[:r], self.flag[:r]
+        np.negative(scores, out=key.view(np.float64))
+        key.view(np.float64)[...] += 0.0              # -0.0 -> +0.0: the two zeros tie
+        np.bitwise_and(key, _MAGNITUDE, out=tmp)
+        np.subtract(tmp.view(np.uint64), np.uint64(1), out=out.view(np.uint64))
+        np.less(out.view(np.uint64), np.uint64((1 << 52) - 1), out=flag)
+        odd = bool(flag.any())
+        if not odd:
+            np.greater(tmp, _INF_BITS, out=flag)
+            odd = bool(flag.any())
+        if odd or self.bits > 11:                     # NaN/subnormal, or too many systems to pack with 51-bit keys
+            out[...] = np.reshape(rank_histogram_indices(np, tie_ordinals(scores, negate=True)), (r, n))
+            return
+        tmp += np.int64((1 << (_DROPPED - 1)) - 1)     # round half even at bit 13 (see tie_ordinals)
+        np.right_shift(key, _DROPPED, out=out)
+        out &= 1
+        tmp += out
+        tmp >>= _DROPPED
+        tmp <<= 1
+        np.right_shift(key, 63, out=out)
+        tmp ^= out                                     # the tie ordinals of -scores, |.| < 2^51
+        tmp <<= self.bits
+        tmp |= self.column
+        tmp.sort(axis=1)
+        np.bitwise_and(tmp, (1 << self.bits) - 1, out=out)       # the order
+        tmp >>= self.bits                                         # the sorted keys
+        np.equal(tmp[:, 1:], tmp[:, :-1], out=flag[:, 1:])
+        out *= n
+        if flag[:, 1:].any():
+            flag[:, 0] = True
+            np.logical_not(flag[:, 1:], out=flag[:, 1:])          # group starts
+            start = np.maximum.accumulate(np.where(flag, self.column, 0), axis=1)
+            out += start
+        else:
+            out += self.column
 
 
 # -- resampling -----------------------------------------------------------------------------------------------------
@@ -288,11 +384,12 @@ def holm(p: np.ndarray, alpha: float) -> np.ndarray:
     m = pv.size
     reject_flat = np.zeros(m, bool)
     if m:
-        order = np.argsort(pv, kind="stable")
+        # step down over the sorted p-values; the rejected pairs are those below the first failing p-value (a tie
+        # group cannot straddle it: the thresholds grow), so a plain SIMD sort replaces a stable argsort
+        ordered = np.sort(pv)
         thresholds = alpha / (m - np.arange(m))
-        ok = pv[order] <= thresholds
-        first_fail = int(np.argmin(ok)) if not ok.all() else m
-        reject_flat[order[:first_fail]] = True
+        ok = ordered <= thresholds
+        reject_flat = pv < ordered[int(np.argmin(ok))] if not ok.all() else ~np.isnan(pv)
     out = np.zeros((n, n), bool)
     out[iu] = reject_flat
     return out | out.T
@@ -415,6 +512,10 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                                          for m in instances.matrices)
     inst_dtype = xp.float32 if exact32 else xp.float64
     inst_dev = ([ctx.asarray(m, dtype=inst_dtype) for m in instances.matrices] if unit == "instance" else None)
+    hist = _HostRankHistogram(n, batch) if on_numpy else None
+    host_buffers = on_numpy and unit == "task" and T is not None
+    S = np.empty((batch, n)) if host_buffers else None          # reused: no page faults per batch
+    D = np.empty((batch, n)) if on_numpy and always_finite else None
     bar = _progress(n_resamples, f"bootstrap {rule}", progress)
     done = 0
     kept: list[np.ndarray] = []
@@ -425,7 +526,11 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                 counts = ctx.asarray(task_counts(rng, b, k))                      # (b, k)
                 u = counts * w_dev[None, :]
                 if T is not None:
-                    scores = xp.matmul(u, xp.permute_dims(T_dev, (1, 0))) / xp.sum(u, axis=1)[:, None]  # (b, n)
+                    if host_buffers:
+                        scores = np.matmul(u, T_dev.T, out=S[:b])
+                        scores /= np.sum(u, axis=1)[:, None]
+                    else:
+                        scores = xp.matmul(u, xp.permute_dims(T_dev, (1, 0))) / xp.sum(u, axis=1)[:, None]  # (b, n)
                     if T_neg_inf is not None:   # a zero under geometric/harmonic: the limit 0 -> rank last
                         hit = xp.matmul(counts, xp.permute_dims(T_neg_inf, (1, 0))) > 0
                         scores = xp.where(hit, xp.full_like(scores, -math.inf), scores)
@@ -445,11 +550,15 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
                 else:
                     scores = _generic_scores(func, xp, ctx, V, None, params, unit="instance", weights=w_dev)
             if keep_scores:
-                kept.append(np.asarray(to_numpy(scores), float))
+                kept.append(np.array(to_numpy(scores), float))       # a copy: the buffer is reused
             # minus the scores under the core tie key: a lower key ranks first, equal keys tie
-            keys = tie_ordinals(-np.asarray(scores)) if on_numpy else -tie_key(scores, xp)
-            rank_counts = rank_counts + bincount(xp, rank_histogram_indices(xp, keys), n * n)
-            if always_finite:
+            if on_numpy:
+                hist.add(np.asarray(scores))
+            else:
+                rank_counts = rank_counts + bincount(xp, rank_histogram_indices(xp, -tie_key(scores, xp)), n * n)
+            if D is not None:
+                dev = np.subtract(scores, point_dev[None, :], out=D[:b])
+            elif always_finite:
                 dev = scores - point_dev[None, :]
             else:
                 dev = xp.where(xp.isfinite(scores), scores, point_dev[None, :]) - point_dev[None, :]
@@ -473,7 +582,7 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
              "covariance": "exact (ideal bootstrap)" if exact_cov is not None else f"Monte Carlo ({R} resamples)"}
     if keep_scores:
         extra["scores"] = np.concatenate(kept, axis=0)[:, inv]
-    counts = np.asarray(to_numpy(rank_counts)).reshape(n, n)[inv]
+    counts = np.asarray(to_numpy(hist.counts if on_numpy else rank_counts)).reshape(n, n)[inv]
     return BootstrapResult(rule, np.arange(n), point, point_ranks, counts, point + mean_dev, cov, R, unit, seed,
                            level, path, extra)
 
