@@ -193,14 +193,25 @@ def test_ratios_command_on_toy_suites(tmp_path):
     (bench / "__init__.py").write_text("")
     (bench / "bench_toy.py").write_text(TOY_BENCH)
     (bench / "bench_broken.py").write_text("import no_such_module_for_auditkit_tests\n")
-    res = CliRunner().invoke(cli, ["bench", "ratios", "--quick", "--benchmarks", str(bench), "--format", "json"])
+    res = CliRunner().invoke(cli, ["bench", "ratios", "--quick", "--rounds", "3", "--benchmarks", str(bench),
+                                   "--format", "json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.stdout)
     rows = {r["label"]: r for r in data["rows"]}
     pair = rows["toy pair"]
     assert pair["status"] == "ok", pair["message"]
     assert pair["time_a_s"] > 0 and pair["time_b_s"] > 0
     assert pair["ratio"] == pytest.approx(pair["time_a_s"] / pair["time_b_s"])
+    # interleaved rounds: one sample per side per round, min and the median of the paired ratios reported
+    assert pair["rounds"] == 3 and len(pair["samples_a_s"]) == len(pair["samples_b_s"]) == 3
+    assert pair["time_a_s"] == min(pair["samples_a_s"])
+    paired = sorted(a / b for a, b in zip(pair["samples_a_s"], pair["samples_b_s"]))
+    assert pair["ratio_median"] == pytest.approx(paired[1])
+    assert pair["ratio_iqr"][0] <= pair["ratio_median"] <= pair["ratio_iqr"][1]
+    # thread settings recorded with the table and with the row
+    assert data["threads"] and pair["threads"] == data["threads"]
+    # progress on stderr, one line as each entry starts and one as it ends
+    assert "[1/3] bench_toy: toy pair ..." in res.stderr and "over 3 rounds" in res.stderr
     assert rows["toy device"]["status"] == "skipped" and "CUDA" in rows["toy device"]["message"]
     assert rows["toy typo"]["status"] == "error" and "time_missing" in rows["toy typo"]["message"]
     assert "no_such_module_for_auditkit_tests" in data["import_errors"]["bench_broken"]
@@ -208,8 +219,61 @@ def test_ratios_command_on_toy_suites(tmp_path):
     res = CliRunner().invoke(cli, ["bench", "ratios", "--quick", "--benchmarks", str(bench), "--format", "markdown",
                                    "--match", "toy pair"])
     assert res.exit_code == 0, res.output
-    assert "| bench_toy | toy pair |" in res.output.replace("  ", " ")
-    assert "not imported: bench_broken" in res.output
+    assert "| bench_toy | toy pair |" in res.stdout.replace("  ", " ")
+    assert "not imported: bench_broken" in res.stdout
+    assert "threads: " in res.stdout
+
+
+def test_time_interleaved_alternates_the_sides():
+    from auditkit_plugins.perf.ratios import time_interleaved
+
+    calls = []
+    fns = [lambda: calls.append("a"), lambda: calls.append("b"), lambda: calls.append("l")]
+    times = time_interleaved(fns, rounds=3, min_time=0.0)
+    assert [len(t) for t in times] == [3, 3, 3]
+    assert calls[3:] == ["a", "b", "l", "b", "l", "a", "l", "a", "b"]   # after one calibration call each
+
+
+LIMIT_BENCH = '''
+import numpy as np
+
+
+class Copy:
+    def setup(self):
+        self.x = np.ones(10000)
+        self.out = np.empty(10000)
+
+    def time_work(self):
+        np.exp(self.x, out=self.out)
+
+    def time_baseline(self):
+        np.exp(self.x)
+
+    def time_memcpy(self):
+        np.copyto(self.out, self.x)
+
+
+RATIOS = [("exp / exp", "Copy.time_work", "Copy.time_baseline", None,
+           {"limit": "Copy.time_memcpy", "goal": 1000.0, "limit_goal": 1e9})]
+'''
+
+
+def test_ratios_limit_and_goal(tmp_path):
+    bench = tmp_path / "limbench"
+    bench.mkdir()
+    (bench / "bench_lim.py").write_text(LIMIT_BENCH)
+    res = CliRunner().invoke(cli, ["bench", "ratios", "--quick", "--rounds", "2", "--threads", "1", "--benchmarks",
+                                   str(bench), "--format", "json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""
+    row = json.loads(res.stdout)["rows"][0]
+    assert row["limit"] == "Copy.time_memcpy" and len(row["samples_limit_s"]) == 2
+    assert row["limit_ratio"] == pytest.approx(row["time_a_s"] / row["time_limit_s"])
+    assert row["goal_met"] is True
+    assert all(v == 1 for k, v in row["threads"].items() if k.startswith(("blas", "openmp")))
+    res = CliRunner().invoke(cli, ["bench", "ratios", "--quick", "--rounds", "2", "--benchmarks", str(bench),
+                                   "--format", "markdown", "--quiet"])
+    assert "a/limit" in res.stdout and "goal" in res.stdout and ": met" in res.stdout
 
 
 def test_trim_params(core):

@@ -23,7 +23,11 @@ def bench():
 
 
 @bench.command("ratios")
-@click.option("--quick", is_flag=True, help="3 short samples per side instead of 7 (noisier, about 3x faster).")
+@click.option("--quick", is_flag=True, help="5 rounds of short samples (>= 0.05 s) instead of 9 of >= 0.2 s.")
+@click.option("--rounds", type=click.IntRange(1, 1000), default=None,
+              help="Interleaved rounds per entry (default 9, 5 with --quick).")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None,
+              help="Cap BLAS/OpenMP (threadpoolctl) and torch threads for the run; the settings are recorded.")
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table",
               show_default=True)
 @click.option("--benchmarks", "bench_dir", type=click.Path(file_okay=False), default=None,
@@ -31,23 +35,27 @@ def bench():
 @click.option("--match", default=None, help="Only entries whose module, label or methods match this regex.")
 @click.option("--from-asv", is_flag=True, help="Read the newest asv results instead of timing now.")
 @click.option("--machine", default=None, help="With --from-asv: the asv machine name (default: any, newest).")
-@click.option("-v", "--verbose", is_flag=True, help="Say what is being timed, and print tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines on standard error.")
+@click.option("-v", "--verbose", is_flag=True, help="Print tracebacks of entries that fail.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of standard output.")
-def ratios_command(quick, fmt, bench_dir, match, from_asv, machine, verbose, output):
-    """Time each benchmark module's RATIOS pairs (auditkit vs baseline) and print a / b.
+def ratios_command(quick, rounds, threads, fmt, bench_dir, match, from_asv, machine, quiet, verbose, output):
+    """Time each benchmark module's RATIOS pairs (auditkit vs baseline, and the limit where one is named) in
+    interleaved rounds and print a / b: minima, and the median and IQR of the per-round ratios, with the thread
+    settings. Progress goes to standard error, one line per entry.
 
     Modules that fail to import are listed with their error; the run goes on.
     """
     from . import ratios
 
-    echo = (lambda m: click.echo(m, err=True)) if verbose else None
+    err = lambda m: click.echo(m, err=True)  # noqa: E731
     if from_asv:
         from .history import find_root
 
         table = ratios.from_asv(find_root(), machine=machine, bench_dir=bench_dir)
     else:
-        table = ratios.measure(bench_dir, quick=quick, match=match, echo=echo)
+        table = ratios.measure(bench_dir, quick=quick, match=match, echo=err if verbose else None,
+                               progress=None if quiet else err, rounds=rounds, threads=threads)
     emit(table.render(fmt), output)
     if not table.rows:
         raise click.ClickException("no RATIOS entries found")
