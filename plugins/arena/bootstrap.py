@@ -3,7 +3,7 @@
 Each resample redraws the N battles from the observed (pair, outcome) frequencies (``numpy.random.Generator.
 multinomial``, so the draw costs O(unique pairs), not O(battles)), and is refitted by Newton iterations warm-started
 at the full-data estimate, a block of resamples at a time as one batched computation (no process pool). With up to
-``exact_models`` models each resample gets its own Hessian (batched exact Newton, quadratic convergence); above,
+``exact_models`` (64) models each resample gets its own Hessian (batched exact Newton, quadratic convergence); above,
 the full-data Hessian is factorized once and reused (the chord method: one triangular solve per iteration for the
 whole block, linear convergence at a rate set by how far a resample's Hessian is from the full-data one). Both stop
 when the largest step of every resample in the block is below ``tol``; the largest final gradient is reported.
@@ -60,7 +60,7 @@ def _block_size(n_models: int, n_rows: int, exact: bool, budget: float = 64e6) -
 def bootstrap(pc: PairCounts, theta0, *, n_resamples: int = 1000, seed: int = 0, ties: str = "half",
               factor: float = 400 / math.log(10), offset: float = 1000.0, anchor: int | None = None,
               level: float = 0.95, backend: str = "numpy", device: str = "cpu", tol: float = 1e-7,
-              max_iter: int = 60, exact_models: int = 160, block: int | None = None) -> BootstrapResult:
+              max_iter: int = 60, exact_models: int = 64, block: int | None = None) -> BootstrapResult:
     """Percentile bootstrap of the BT ratings (display scale); ``theta0`` is the full-data fit (natural units)."""
     if n_resamples < 1:
         raise auditkit.UsageError(f"--bootstrap must be a positive number of resamples, got {n_resamples}")

@@ -70,15 +70,17 @@ def identifiability(d: Design) -> dict[str, Any]:
     from scipy.sparse.csgraph import connected_components
 
     m = d.n_models
-    ones = np.ones(d.i.size)
-    undirected = coo_matrix((ones, (d.i, d.j)), shape=(m, m))
-    n_weak, weak = connected_components(undirected, directed=False)
     win_i = d.y > 0          # i scored (won or tied) against j
     win_j = d.n - d.y > 0
     rows = np.concatenate([d.i[win_i], d.j[win_j]])
     cols = np.concatenate([d.j[win_i], d.i[win_j]])
     beat = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(m, m))
     n_strong, strong = connected_components(beat, directed=True, connection="strong")
+    if n_strong == 1:  # strongly connected implies connected
+        n_weak, weak = 1, np.zeros(m, np.int32)
+    else:
+        undirected = coo_matrix((np.ones(d.i.size), (d.i, d.j)), shape=(m, m))
+        n_weak, weak = connected_components(undirected, directed=False)
     played = np.bincount(d.i, d.n, m) + np.bincount(d.j, d.n, m)
     scored = np.bincount(d.i, d.y, m) + np.bincount(d.j, d.n - d.y, m)
     conceded = played - scored
@@ -120,8 +122,9 @@ def laplacian(ops, idx, w, m):
 
 
 def loglik(ops, theta, i, j, y, n):
+    """sum of y log p + (n - y) log(1 - p), with log(1 - p) = log p - d."""
     dlt = theta[i] - theta[j]
-    return float((y * ops.log_sigmoid(dlt) + (n - y) * ops.log_sigmoid(-dlt)).sum())
+    return float((n * ops.log_sigmoid(dlt) - (n - y) * dlt).sum())
 
 
 @dataclass
@@ -164,19 +167,25 @@ class BTFit:
         return expit(self.theta[:, None] - self.theta[None, :])
 
 
-def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100):
-    """theta (sum zero), final max |gradient| / battles, iterations, factorizable M and L at the optimum."""
+def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100, need_hessian: bool = True):
+    """theta (sum zero), log-likelihood, final max |gradient| / battles, Newton steps, and the Laplacian L (minus
+    the Hessian) at the optimum when ``need_hessian``. One pass over the pairs per step: log-sigmoid of the
+    differences gives the likelihood, the probabilities (its exp), the gradient and the Hessian."""
     m = d.n_models
     i, j = ops.asarray(d.i, int), ops.asarray(d.j, int)
     y, n = ops.asarray(d.y), ops.asarray(d.n)
+    ny = n - y
     idx = ops.asarray(laplacian_index(d), int)
     total = max(d.n_battles, 1.0)
     theta = ops.zeros(m)
-    ll = loglik(ops, theta, i, j, y, n)
+    dlt = theta[i] - theta[j]
+    ls = ops.log_sigmoid(dlt)
+    ll = float((n * ls - ny * dlt).sum())
+    p = ops.exp(ls)
     gnorm = math.inf
     it = 0
+    lap = None
     for it in range(1, max_iter + 1):
-        p = ops.sigmoid(theta[i] - theta[j])
         r = y - n * p
         g = ops.scatter(i, r, m) - ops.scatter(j, r, m)
         gnorm = float(abs(g).max()) / total
@@ -186,16 +195,20 @@ def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100):
         lap = laplacian(ops, idx, n * p * (1 - p), m)
         c = float(lap.diagonal().sum()) / (m * m)
         step = ops.solve_psd(lap + c, g)
+        ds = step[i] - step[j]
         t = 1.0
         while True:
-            cand = theta + t * step
-            new = loglik(ops, cand, i, j, y, n)
+            cand = dlt + t * ds
+            ls_c = ops.log_sigmoid(cand)
+            new = float((n * ls_c - ny * cand).sum())
             if new >= ll - 1e-13 * abs(ll) or t < 1e-10:
                 break
             t *= 0.5
-        theta, ll = cand - cand.mean(), new
-    p = ops.sigmoid(theta[i] - theta[j])
-    lap = laplacian(ops, idx, n * p * (1 - p), m)
+        theta = theta + t * step
+        theta = theta - theta.mean()
+        dlt, ls, ll = cand, ls_c, new
+        p = ops.exp(ls)
+        lap = None
     if gnorm >= tol:
         r = y - n * p
         g = ops.scatter(i, r, m) - ops.scatter(j, r, m)
@@ -203,6 +216,8 @@ def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100):
         if gnorm >= tol:
             raise auditkit.DomainError(f"Bradley-Terry: Newton did not converge in {max_iter} iterations (max "
                                        f"|gradient|/battles = {gnorm:.3g} > {tol:g})")
+    if need_hessian and lap is None:
+        lap = laplacian(ops, idx, n * p * (1 - p), m)
     return theta, ll, gnorm, it, lap
 
 
@@ -268,7 +283,7 @@ def fit_bt(pc: PairCounts, *, ties: str = "half", scale: float = 400.0, base: fl
     d = design(pc, ties)
     require_identified(d, pc.models)
     ops = get_ops(backend, device)
-    theta_x, ll, gnorm, it, lap = fit_newton(ops, d, tol=tol, max_iter=max_iter)
+    theta_x, ll, gnorm, it, lap = fit_newton(ops, d, tol=tol, max_iter=max_iter, need_hessian=ci != "none")
     cov_kind = "fisher" if ci == "fisher" else "sandwich"
     cov = ops.to_numpy(covariance(ops, d, theta_x, lap, cov_kind)) if ci != "none" else np.zeros((d.n_models,) * 2)
     theta = ops.to_numpy(theta_x)
@@ -277,7 +292,8 @@ def fit_bt(pc: PairCounts, *, ties: str = "half", scale: float = 400.0, base: fl
     ratings, vcov, se, lo, hi = display(theta, cov, factor, offset, k, level)
     params = {"ties": ties, "scale": scale, "base": base, "offset": offset, "anchor": anchor or ""}
     return BTFit(pc.models, theta, ratings, vcov, se, lo, hi, ll, gnorm, it, pc.n_battles, factor, offset,
-                 anchor or None, ties, ci, level, ops.name, params, {"laplacian": ops.to_numpy(lap)})
+                 anchor or None, ties, ci, level, ops.name, params,
+                 {"laplacian": None if lap is None else ops.to_numpy(lap)})
 
 
 def ranking(fit, rule: str = "bt", notes=()):

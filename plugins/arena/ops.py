@@ -40,6 +40,9 @@ class NumpyOps:
 
         return log_expit(x)
 
+    def exp(self, x):
+        return np.exp(x)
+
     def solve(self, m, rhs):
         return np.linalg.solve(m, rhs)
 
@@ -87,6 +90,9 @@ class TorchOps:
 
     def log_sigmoid(self, x):
         return self.torch.nn.functional.logsigmoid(x)
+
+    def exp(self, x):
+        return self.torch.exp(x)
 
     def solve(self, m, rhs):
         return self.torch.linalg.solve(m, rhs)
