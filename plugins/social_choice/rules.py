@@ -14,15 +14,24 @@ from __future__ import annotations
 import numpy as np
 
 
+BLOCK_ELEMENTS = 1 << 20   # pairwise rules hold (block rows x n) arrays: memory O(n * max(k, block)), never n x n
+
+
 def _greater_equal_counts(values, xp):
     """For every system i and task t: g[i, t] = #{j: v[j, t] > v[i, t]}, e[i, t] = #{j: v[j, t] == v[i, t]}
-    (self included). One (n, n) comparison per task keeps memory at O(n^2)."""
+    (self included). Counting by sorting: one sort and two binary searches per task, O(n k log n) time and
+    O(n k) memory (the counts are exact integers, so every rule built on them is unchanged)."""
     n, k = values.shape
+    # tasks as contiguous rows (a flat reshape copies): searchsorted on torch wants contiguous inputs
+    by_task = xp.reshape(xp.reshape(xp.permute_dims(values, (1, 0)), (-1,)), (k, n))
     gs, es = [], []
     for t in range(k):
-        col = values[:, t]
-        gs.append(xp.sum(xp.astype(col[None, :] > col[:, None], xp.float64), axis=1))
-        es.append(xp.sum(xp.astype(col[None, :] == col[:, None], xp.float64), axis=1))
+        col = by_task[t]
+        srt = xp.sort(col)
+        lt = xp.searchsorted(srt, col, side="left")          # systems strictly below
+        le = xp.searchsorted(srt, col, side="right")         # systems below or equal (self included)
+        gs.append(xp.astype(n - le, xp.float64))
+        es.append(xp.astype(le - lt, xp.float64))
     return xp.stack(gs, axis=1), xp.stack(es, axis=1)
 
 
@@ -56,16 +65,43 @@ def _device(x):
 
 def pairwise_preferences(values, *, xp, weights):
     """P[i, j] = weighted share of tasks on which i scores above j, a tie counting one half; P + P.T = 1 off the
-    diagonal, 0 on it. Shape (n, n)."""
+    diagonal, 0 on it. Shape (n, n) (Kemeny and the pairwise-graph rules need it; Copeland and minimax do not)."""
+    n = values.shape[0]
+    return _preference_rows(values, 0, n, xp=xp, weights=weights)
+
+
+def _preference_rows(values, start, stop, *, xp, weights, transpose=False):
+    """Rows start..stop of P (or of P.T with ``transpose``), summed over tasks in task order so that every entry
+    is the same float as in the full matrix. Shape (stop - start, n)."""
     n, k = values.shape
-    P = xp.zeros((n, n), dtype=xp.float64, device=_device(values))
+    P = xp.zeros((stop - start, n), dtype=xp.float64, device=_device(values))
     for t in range(k):
         col = values[:, t]
-        win = xp.astype(col[:, None] > col[None, :], xp.float64) + 0.5 * xp.astype(col[:, None] == col[None, :],
-                                                                                   xp.float64)
+        row = col[start:stop]
+        if transpose:     # P.T[i, j] = P[j, i]: j above i
+            win = xp.astype(col[None, :] > row[:, None], xp.float64)
+        else:
+            win = xp.astype(row[:, None] > col[None, :], xp.float64)
+        win = win + 0.5 * xp.astype(row[:, None] == col[None, :], xp.float64)
         P = P + weights[t] * win
-    eye = xp.eye(n, dtype=xp.float64, device=_device(values))
-    return P * (1 - eye)
+    idx = xp.arange(start, stop, device=_device(values))
+    self_ = xp.astype(idx[:, None] == xp.arange(n, device=_device(values))[None, :], xp.float64)
+    return P * (1 - self_)
+
+
+def _margin_blocks(values, xp, weights):
+    """Yield (start, stop, margin, self) with margin[i, j] = P[i, j] - P[j, i] for rows start..stop (rounded to
+    12 decimals, as the full-matrix computation did) and ``self`` marking the diagonal. Blocks of rows keep memory
+    at O(block * n); time stays O(n^2 k): a pairwise majority over k tasks has no sorting shortcut in general."""
+    n = values.shape[0]
+    step = max(1, min(n, BLOCK_ELEMENTS // max(n, 1)))
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        Pb = _preference_rows(values, start, stop, xp=xp, weights=weights)
+        Ptb = _preference_rows(values, start, stop, xp=xp, weights=weights, transpose=True)
+        idx = xp.arange(start, stop, device=_device(values))
+        self_ = xp.astype(idx[:, None] == xp.arange(n, device=_device(values))[None, :], xp.float64)
+        yield start, stop, _clean(Pb - Ptb, xp), self_
 
 
 def borda(values, *, xp, weights):
@@ -88,28 +124,29 @@ def win_rate(values, *, xp, weights):
 
 
 def copeland(values, *, xp, weights):
-    """Copeland: one point per pairwise majority win, one half per pairwise tie (P[i, j] == P[j, i])."""
-    P = pairwise_preferences(values, xp=xp, weights=weights)
-    Pt = xp.permute_dims(P, (1, 0))
-    diff = _clean(P - Pt, xp)
+    """Copeland: one point per pairwise majority win, one half per pairwise tie (P[i, j] == P[j, i]).
+    Rows in blocks (memory O(n * block)); time O(n^2 k)."""
     n = values.shape[0]
-    eye = xp.eye(n, dtype=xp.float64, device=_device(values))
-    points = xp.astype(diff > 0, xp.float64) + 0.5 * xp.astype(diff == 0, xp.float64) * (1 - eye)
-    return xp.sum(points, axis=1)
+    parts = []
+    for _, _, diff, self_ in _margin_blocks(values, xp, weights):
+        points = xp.astype(diff > 0, xp.float64) + 0.5 * xp.astype(diff == 0, xp.float64) * (1 - self_)
+        parts.append(xp.sum(points, axis=1))
+    if not parts:
+        return xp.zeros((0,), dtype=xp.float64, device=_device(values))
+    return xp.concat(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
 def minimax(values, *, xp, weights):
     """Simpson-Kramer minimax with margins: the score is minus the largest pairwise defeat margin
-    max_j (P[j, i] - P[i, j]) (0 for a system that loses to nobody is not special: a Condorcet winner has the
-    highest score)."""
-    P = pairwise_preferences(values, xp=xp, weights=weights)
+    max_j (P[j, i] - P[i, j]) (a Condorcet winner has the highest score). A score of zero is +0, never -0."""
     n = values.shape[0]
     if n < 2:
         return xp.zeros((n,), dtype=xp.float64, device=_device(values))
-    margin = _clean(xp.permute_dims(P, (1, 0)) - P, xp)   # margin[i, j] = P[j, i] - P[i, j]: j's margin over i
-    eye = xp.eye(n, dtype=xp.float64, device=_device(values))
-    margin = margin - 10.0 * eye                            # exclude self
-    return -xp.max(margin, axis=1)
+    parts = []
+    for _, _, diff, self_ in _margin_blocks(values, xp, weights):
+        margin = -diff - 10.0 * self_              # margin[i, j] = P[j, i] - P[i, j]: j's margin over i
+        parts.append(0.0 - xp.max(margin, axis=1))  # 0 - x (not -x): a zero margin gives +0
+    return xp.concat(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
 def _clean(x, xp):
