@@ -4,7 +4,8 @@ The base tables are the Vote'n'Rank copies of the GLUE and SuperGLUE leaderboard
 ``../shared/leaderboards-raw/vote_and_rank/PROVENANCE.md``). Each case mutates one of them the way an attacker or a
 careless user would (a cell replaced by ``inf``, ``1e309``, a 310-digit integer, a typo, a thousands separator, an
 empty cell; a duplicated header; whitespace around a name; a BOM; CRLF; a 200,000-character cell; another
-delimiter; a Markdown rendering of the table, with or without outer pipes, or with a blank line inside) and runs
+delimiter; a Markdown rendering of the table, with or without outer pipes, or with a blank line inside; JSON and
+JSON Lines renderings, with a key given twice in one object) and runs
 ``auditkit rerank FILE --benchmark generic --tasks ... --format json`` in-process.
 
 The oracle is written here and shares no code with auditkit: the ``csv`` module, a strict number grammar and a
@@ -206,6 +207,18 @@ def build(case: dict) -> tuple[str, bytes, dict]:
         if with_blank and ("refuse" not in verdict or verdict["refuse"]["line"] > case["blank_after"] + 5):
             verdict = {"refuse": {"line": case["blank_after"] + 5}}  # the first row after the blank line
         return suffix, data.encode(), verdict
+    if kind in ("json", "jsonl"):
+        records = [dict(zip(rows[0], r)) for r in rows[1:]]
+        lines = [0, *range(1, len(records) + 1)]  # row k of the data is line (JSONL) or record (JSON) k
+        verdict = _verdict(rows, lines, tasks)
+        if kind == "json":
+            return ".json", json.dumps(records).encode(), verdict
+        text_lines = [json.dumps(rec) for rec in records]
+        if case.get("dup"):  # a key twice in one object: json.loads would keep the last silently
+            k = r - 1
+            text_lines[k] = text_lines[k][:-1] + f", {json.dumps(tasks[t])}: \"1\"}}"
+            verdict = {"refuse": {"line": k + 1}}
+        return ".jsonl", ("\n".join(text_lines) + "\n").encode(), verdict
     data = prefix + render(rows, delimiter, eol)
     reread, lines = split_rows(data.lstrip("\ufeff"), delimiter)
     return suffix, data.encode("utf-8"), _verdict(reread, lines, tasks)
@@ -297,6 +310,9 @@ cases = st.one_of(
     st.fixed_dictionaries({"base": bases, "kind": st.just("delimiter"), "delimiter": st.sampled_from(["\t", ";"])}),
     st.fixed_dictionaries({"base": bases, "kind": st.just("markdown"), "outer": st.booleans(),
                            "blank_after": st.none() | st.integers(0, 30)}),
+    st.fixed_dictionaries({"base": bases, "kind": st.just("jsonl"), "row": rows_, "task": tasks_,
+                           "dup": st.booleans()}),
+    st.fixed_dictionaries({"base": bases, "kind": st.just("json")}),
 )
 
 
@@ -357,7 +373,7 @@ def explore(n: int, seed: int = 0) -> Counter:
 def _draw(rng) -> dict:
     base = rng.choice(sorted(BASES))
     kind = rng.choice(["cell", "cell", "cell", "typo", "dup_header", "name_space", "long_name", "extra_field", "bom",
-                       "crlf", "delimiter", "markdown"])
+                       "crlf", "delimiter", "markdown", "jsonl", "json"])
     case = {"base": base, "kind": kind, "row": rng.randrange(200), "task": rng.randrange(20)}
     if kind == "cell":
         case.update(value=rng.choice(SPECIALS), component=rng.randrange(3))
@@ -369,6 +385,8 @@ def _draw(rng) -> dict:
         case["delimiter"] = rng.choice(["\t", ";"])
     elif kind == "markdown":
         case.update(outer=rng.random() < 0.5, blank_after=rng.choice([None, rng.randrange(30)]))
+    elif kind == "jsonl":
+        case["dup"] = rng.random() < 0.5
     return case
 
 
