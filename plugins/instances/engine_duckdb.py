@@ -50,14 +50,19 @@ def source_sql(iset, con) -> str:
 def base_view(con, iset) -> tuple[set[str], bool]:
     """Create the view ``base`` with canonical columns; returns the optional columns present and has_sample."""
     src = source_sql(iset, con)
-    cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    select = ["CAST(system AS VARCHAR) AS system", "CAST(task AS VARCHAR) AS task",
-              "CAST(metric AS VARCHAR) AS metric", "instance", "CAST(value AS DOUBLE) AS value"]
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+    cols = set(types)
+
+    def cast(c, typ):  # a cast only where the file's type differs (a no-op cast still costs per row)
+        return c if types.get(c) == typ else f"CAST({c} AS {typ}) AS {c}"
+
+    select = [cast("system", "VARCHAR"), cast("task", "VARCHAR"), cast("metric", "VARCHAR"), "instance",
+              cast("value", "DOUBLE")]
     present = set()
     for c in ("sample", "prediction", "reference"):
         if c in cols:
             present.add(c)
-            select.append(c if c == "sample" else f"CAST({c} AS DOUBLE) AS {c}")
+            select.append(c if c == "sample" else cast(c, "DOUBLE"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW base AS SELECT {', '.join(select)} FROM {src}")
     has_sample = "sample" in present and con.execute(
         "SELECT count(*) FROM (SELECT 1 FROM base WHERE sample IS NOT NULL LIMIT 1)").fetchone()[0] > 0
