@@ -77,8 +77,9 @@ def guard_outputs(outputs: Iterable[str | os.PathLike | None], inputs: Iterable[
 def command_paths(output: str | os.PathLike) -> list[str]:
     """The other paths named on the running click command's line, to guard ``output`` against.
 
-    Every string parameter value (and every string in a multiple-value parameter) counts, except one occurrence of
-    ``output`` itself (its own option); so ``rerank FILE -o FILE`` and ``can -o X --report X`` are both caught
+    A value counts when its parameter is a positional argument or of type ``click.Path``/``click.File``, or when it
+    names an existing file (so ``--format csv -o csv`` is not mistaken for an input); one occurrence of ``output``
+    itself (its own option) is left out. So ``rerank FILE -o FILE`` and ``can -o X --report X`` are both caught
     without each command listing its inputs. Outside a click command this is empty.
     """
     import click
@@ -87,9 +88,12 @@ def command_paths(output: str | os.PathLike) -> list[str]:
     if ctx is None:
         return []
     values: list[str] = []
-    for v in ctx.params.values():
+    for param in ctx.command.params:
+        pathlike = isinstance(param, click.Argument) or isinstance(param.type, (click.Path, click.File))
+        v = ctx.params.get(param.name)
         for item in (v if isinstance(v, (list, tuple)) else [v]):
-            if isinstance(item, (str, os.PathLike)) and os.fspath(item) not in ("", STDOUT):
+            if isinstance(item, (str, os.PathLike)) and os.fspath(item) not in ("", STDOUT) \
+                    and (pathlike or os.path.isfile(item)):
                 values.append(os.fspath(item))
     out = os.fspath(output)
     if out in values:

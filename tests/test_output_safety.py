@@ -122,8 +122,8 @@ def test_emit_infers_inputs_from_the_command_line(tmp_path):
 
     @click.command()
     @click.argument("file")
-    @click.option("-o", "--output")
-    @click.option("--report")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False))
+    @click.option("--report", type=click.Path(dir_okay=False))
     def cmd(file, output, report):
         emit("text", output)
 
@@ -135,6 +135,13 @@ def test_emit_infers_inputs_from_the_command_line(tmp_path):
     assert isinstance(runner.invoke(cmd, [str(src), "-o", same, "--report", same]).exception, UsageError)
     assert runner.invoke(cmd, [str(src), "-o", str(tmp_path / "y")]).exit_code == 0
     assert src.read_text() == "keep"
+
+
+def test_an_option_value_equal_to_the_output_name_is_not_an_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["rerank", str(GLUE), "--format", "csv", "-o", "csv"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "csv").read_text().startswith("system")
 
 
 @pytest.mark.parametrize("case", ["missing-dir", "unwritable-dir", "directory", "enospc"])
