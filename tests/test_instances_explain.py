@@ -157,3 +157,16 @@ def test_inspect_stderr_is_compared(tmp_path):
     p.write_text(json.dumps(src))
     (f,) = [f for f in rescore(p, progress=False).findings if f.check == "instances.stderr"]
     assert f.evidence["reported_stderr"] == 0.5
+
+
+def test_the_check_record_follows_the_audit_contract(lmeval):
+    import auditkit
+    from auditkit.testing import CheckContext
+
+    check = auditkit.get_registry().get("checks", "instances.reported")
+    assert check.default is False
+    assert list(check.run(CheckContext(None, options={}))) == []
+    edit_results(lmeval, lambda doc: doc["results"]["arc_easy"].__setitem__("acc,none", 0.123456))
+    found = list(check.run(CheckContext(None, options={"instances": [str(lmeval)]})))
+    assert all(isinstance(f, auditkit.Finding) and f.check == "instances.reported" for f in found)
+    assert [f.evidence["explanation"] for f in found] == ["unexplained"]
