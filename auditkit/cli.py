@@ -10,9 +10,51 @@ import click
 
 from .errors import AuditkitError
 
-FORMAT_OPTION = click.option("--format", "fmt", default="table", show_default=True,
-                             type=click.Choice(["table", "csv", "json", "markdown", "html"]),
-                             help="Output format.")
+class FormatType(click.ParamType):
+    """``--format NAME``: any registered renderer (table, csv, json, jsonl, markdown, html, latex, parquet, plugins'
+    own). Checked when the option is parsed, against the registry the command loads anyway; the help text lists
+    the names without loading anything."""
+
+    name = "format"
+    BUILTIN = ("table", "csv", "json", "jsonl", "markdown", "html", "latex", "parquet")
+
+    def get_metavar(self, param, ctx=None):
+        return "[" + "|".join(self.BUILTIN) + "|...]"
+
+    def convert(self, value, param, ctx):
+        from .report import renderers
+
+        name = str(value).strip().lower()
+        found = renderers()
+        if name in found or (not found and name in ("table", "csv", "json", "markdown", "html")):
+            return name
+        names = sorted({r.name for r in found.values()})
+        self.fail(f"{value!r} is not a registered format; choose from {', '.join(names)} "
+                  "(`auditkit plugins` lists who provides each)", param, ctx)
+
+
+def _set_digits(ctx, param, value):
+    """--digits goes to every renderer of this run (``report.RENDER_OPTIONS``); no --digits clears it."""
+    from .report import RENDER_OPTIONS
+
+    if value is None:
+        RENDER_OPTIONS.pop("digits", None)
+        return value
+    if value < 0 or value > 15:
+        raise click.BadParameter(f"{value}: give 0 to 15 decimals", ctx=ctx, param=param)
+    RENDER_OPTIONS["digits"] = value
+    return value
+
+
+def FORMAT_OPTION(f):  # noqa: N802 - a decorator used as a constant, as the other *_OPTION
+    """``--format`` (every registered renderer) and ``--digits N`` (fixed decimals in table, markdown, html and
+    latex output; default: the decimals the data show, per column)."""
+    f = click.option("--digits", type=int, default=None, expose_value=False, callback=_set_digits,
+                     is_eager=False, help="Decimals for every number column of table, markdown, html and latex "
+                                          "output (default: as many as the column's values show).")(f)
+    return click.option("--format", "fmt", default="table", show_default=True, type=FormatType(),
+                        help="Output format: table, csv, json, jsonl, markdown, html, latex, parquet (or a "
+                             "plugin's).")(f)
 OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
                              help="Write to this file (atomically) instead of standard output.")
 FAIL_ON_OPTION = click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
@@ -91,9 +133,25 @@ def table_input(kw: dict) -> dict:
 def emit(text: str, output: str | None, *, inputs=None, others=()) -> None:
     """Print, or write ``output`` safely (see :mod:`auditkit.output`): atomic for files, straight through for
     devices, FIFOs and ``-``; refused when it is one of ``inputs`` (default: the paths on the command line)."""
+    if isinstance(text, bytes):  # a binary format (parquet): a file, a pipe or -, never a terminal
+        if output is None:
+            stream = click.get_binary_stream("stdout")
+            if stream.isatty():
+                from .errors import UsageError
+
+                raise UsageError("this format is binary: write it to a file with -o FILE (or pipe it)")
+            stream.write(text)
+            stream.flush()
+            return
+        write_atomic(output, text, inputs=inputs, others=others)
+        return
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    if "\x1b[" in text:  # colour is for a terminal: a file gets plain text
+        import re
+
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     write_atomic(output, text.encode("utf-8"), inputs=inputs, others=others)
 
 
@@ -107,7 +165,7 @@ def write_atomic(path: str, data: bytes, *, inputs=None, others=()) -> None:
 
 def emit_report(report, fmt: str, output: str | None, fail_on: str = "error") -> None:
     """Render a Report and exit with its code (0, or 1 when a finding reaches ``fail_on``)."""
-    emit(report.render(fmt), output)
+    emit(report.render(fmt, **({"color": False} if output is not None else {})), output)
     sys.exit(report.exit_code(fail_on))
 
 

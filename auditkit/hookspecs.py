@@ -68,6 +68,13 @@ def auditkit_register_functions():
 
 
 @hookspec
+def auditkit_register_renderers():
+    """Return a list of :class:`auditkit.Renderer` records: output formats for a Report (``--format NAME``:
+    table, csv, json, jsonl, markdown, html, latex, parquet, ...). ``render(report, **options)`` returns str or
+    bytes."""
+
+
+@hookspec
 def auditkit_register_commands(cli):
     """Add subcommands to the ``auditkit`` click group ``cli`` (``cli.add_command(...)``). Import heavy modules
     inside the command function, not at module level, so ``auditkit --help`` stays fast."""

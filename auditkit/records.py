@@ -323,6 +323,25 @@ class LogReader:
     replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
+@dataclass(frozen=True)
+class Renderer:
+    """An output format for a :class:`auditkit.Report` (``--format NAME``).
+
+    ``render(report, **options)`` returns ``str`` (text formats) or ``bytes`` (binary ones such as Parquet);
+    options a renderer does not know are ignored (``digits``, ``width``, ``color``, ``table``). ``media_type``
+    (``text/csv``) and ``suffix`` (``.csv``) describe what it writes; ``binary`` renderers refuse a terminal.
+    Import heavy dependencies inside ``render`` so listing the formats stays cheap.
+    """
+
+    name: str
+    render: Callable[..., Any]
+    media_type: str = "text/plain"
+    suffix: str = ".txt"
+    description: str = ""
+    binary: bool = False
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
+
+
 RECORD_KINDS: dict[str, type] = {
     "readers": Reader,
     "recipes": Recipe,
@@ -335,4 +354,5 @@ RECORD_KINDS: dict[str, type] = {
     "rating_models": RatingModel,
     "log_readers": LogReader,
     "functions": Function,
+    "renderers": Renderer,
 }

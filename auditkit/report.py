@@ -118,11 +118,17 @@ class Report:
                                                 *self.tables])
         return pd.DataFrame(jsonable(self.tables[table]))
 
-    def render(self, fmt: str = "table") -> str:
-        return render_report(self, fmt)
+    def render(self, fmt: str = "table", **options) -> str | bytes:
+        """The report in format ``fmt`` (a registered :class:`auditkit.records.Renderer`: table, csv, json,
+        jsonl, markdown, html, latex, parquet, ...); ``options`` go to the renderer (``digits``, ``width``,
+        ``color``, ``table``). Binary formats (parquet) return bytes."""
+        return render(self, fmt, **options)
 
-    def _repr_html_(self) -> str:  # Jupyter
-        return render_report(self, "html")
+    def _repr_html_(self) -> str:  # Jupyter: a fragment with scoped CSS, long tables cut like pandas
+        try:
+            return render(self, "html", fragment=True, max_rows=REPR_MAX_ROWS)
+        except Exception:  # noqa: BLE001 - a notebook repr must never raise; fall back to the plain page body
+            return render_report(self, "html")
 
 
 def jsonable(value: Any) -> Any:
@@ -141,6 +147,32 @@ def jsonable(value: Any) -> Any:
 
 
 # -- renderers ---------------------------------------------------------------------------------------------------
+# defaults every renderer receives (the CLI's --digits sets "digits"); explicit options win
+RENDER_OPTIONS: dict[str, Any] = {}
+REPR_MAX_ROWS = 20  # Jupyter: more rows than this show the first and last 10 and a count, as pandas does
+
+
+def renderers() -> dict[str, Any]:
+    """The registered output formats by name (:class:`auditkit.records.Renderer`)."""
+    from .registry import get_registry
+
+    return get_registry().records("renderers")
+
+
+def render(report: "Report", fmt: str = "table", **options) -> str | bytes:
+    """Render ``report`` with the renderer registered as ``fmt``; with no renderer plugin loaded (disabled),
+    the core's own table/csv/json/markdown/html (:func:`render_report`)."""
+    from .errors import unknown_name
+
+    found = renderers()
+    key = fmt.strip().lower()
+    if key in found:
+        return found[key].render(report, **{**RENDER_OPTIONS, **options})
+    if not found and key in FORMATS:
+        return render_report(report, key)
+    raise unknown_name("format", fmt, sorted({r.name for r in found.values()}) or FORMATS)
+
+
 def format_value(v: Any, digits: int = 4) -> str:
     if v is None:
         return ""
