@@ -7,8 +7,9 @@ Rules (see ``docs/reliability.md``):
 - A regular file or a new path is written atomically: a temporary file beside the *resolved* target (symlinks are
   followed, so the link stays a link), flushed, given the target's mode (or the mode ``open()`` would give a new
   file), then ``os.replace``-d over the target. No partial file is ever visible.
-- Anything else that exists (a character device such as ``/dev/null``, a FIFO, a socket, ``/dev/stdout``) is
-  opened and written straight through; it is never replaced.
+- Anything else that exists (a character device such as ``/dev/null``, a FIFO, a socket) is opened and written
+  straight through; it is never replaced. So is every path under ``/dev`` or ``/proc`` (``/dev/stdout``,
+  ``/dev/fd/1``: a descriptor, not a file), appending when the descriptor is a regular file.
 - An output path equal to an input of the run, or to another output of the same run, is refused
   (:func:`guard_outputs`), compared after resolving symlinks and by device/inode.
 - The temporary file is removed on any exception and on SIGTERM, SIGINT and SIGHUP (the signal is then re-raised
@@ -177,24 +178,31 @@ def write_output(path: str | os.PathLike, data: bytes | str, *, inputs: Iterable
         sys.stdout.flush()
         return
     guard_outputs([*others, path], inputs)
-    target = os.path.realpath(path)
     try:
-        st = os.stat(target)
+        st = os.stat(path)  # follows links, the /proc/self/fd magic ones included
     except FileNotFoundError:
         st = None
     except OSError as exc:
         raise _fail(path, exc) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise _fail(path, OSError(errno.EISDIR, "is a directory"))
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        _write_through(path, target, data)
+    if st is not None and (not stat.S_ISREG(st.st_mode) or _descriptor_path(path)):
+        _write_through(path, path, data, append=stat.S_ISREG(st.st_mode))
         return
-    _replace_atomically(path, target, data, None if st is None else stat.S_IMODE(st.st_mode))
+    _replace_atomically(path, os.path.realpath(path), data, None if st is None else stat.S_IMODE(st.st_mode))
 
 
-def _write_through(path: str, target: str, data: bytes) -> None:
+def _descriptor_path(path: str) -> bool:
+    """/dev/stdout, /dev/fd/N, /proc/self/fd/N name an open descriptor, not a file to replace."""
+    absolute = os.path.abspath(path)
+    return absolute.startswith(("/dev/", "/proc/"))
+
+
+def _write_through(path: str, target: str, data: bytes, append: bool = False) -> None:
+    """Write into what is there; a regular file behind a descriptor path (``/dev/stdout`` redirected with ``>>``) is
+    appended to, never truncated."""
     try:
-        with open(target, "wb", buffering=0) as fh:
+        with open(target, "ab" if append else "wb", buffering=0) as fh:
             view = memoryview(data)
             while view:
                 view = view[fh.write(view):]

@@ -78,10 +78,32 @@ def test_fifo_is_written_through_not_replaced(tmp_path):
 def test_character_device_is_written_through(monkeypatch):
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # read-only check of the real device
     chosen = []
-    monkeypatch.setattr(output, "_write_through", lambda path, target, data: chosen.append("through"))
+    monkeypatch.setattr(output, "_write_through", lambda path, target, data, **kw: chosen.append("through"))
     monkeypatch.setattr(output, "_replace_atomically", lambda *a: chosen.append("replace"))
     write_output(os.devnull, b"x")
     assert chosen == ["through"]
+
+
+WRITE_DEV_STDOUT = "from auditkit.output import write_output; write_output('/dev/stdout', b'new\\n')"
+
+
+def test_dev_stdout_into_a_pipe_is_written_through():
+    out = subprocess.run([sys.executable, "-c", WRITE_DEV_STDOUT], cwd=ROOT, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == b"new\n"
+
+
+def test_dev_stdout_appended_to_a_file_keeps_its_content(tmp_path):
+    """`-o /dev/stdout >> log`: the log is appended to, not replaced (its inode stays) and not truncated."""
+    log = tmp_path / "log.txt"
+    log.write_text("old\n")
+    inode = log.stat().st_ino
+    with open(log, "ab") as fh:
+        out = subprocess.run([sys.executable, "-c", WRITE_DEV_STDOUT], cwd=ROOT, stdout=fh,
+                             stderr=subprocess.PIPE, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert log.read_text() == "old\nnew\n" and log.stat().st_ino == inode
+    assert leftovers(tmp_path) == []
 
 
 def test_dash_writes_stdout_and_creates_no_file(tmp_path, monkeypatch):
