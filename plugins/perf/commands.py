@@ -65,7 +65,8 @@ def ratios_command(quick, rounds, threads, fmt, bench_dir, match, from_asv, mach
 @click.option("--commits", "n", type=int, default=10, show_default=True,
               help="How many of the last first-parent commits of the branch to benchmark.")
 @click.option("--branch", default="main", show_default=True)
-@click.option("--quick", is_flag=True, help="One sample per benchmark (asv --quick): fast, noisy.")
+@click.option("--quick", is_flag=True, help="The history suite only (benchmarks/bench_kernels.py), 8+ samples per "
+                                           "benchmark in 2 rounds: under 2 minutes per commit.")
 @click.option("-b", "--bench", "bench_filter", multiple=True, help="Only benchmarks matching this regex (asv -b).")
 @click.option("--python", default=None, help="Interpreter whose environment provides the dependencies "
                                              "(default: this one).")

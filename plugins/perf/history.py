@@ -18,11 +18,24 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 from auditkit.errors import UsageError
 
 CONFIG = "asv.conf.json"
+
+# asv settings of the history (docs/performance.md, "Settings chosen for noise"). Every benchmark gets repeated
+# samples in two rounds, each round in its own process, so one burst of machine load cannot make a point, and
+# the raw samples are kept: `asv compare` then decides with a Mann-Whitney test (8+ samples per side) instead of
+# the ratio alone. The 20% factor is asv compare's --factor 1.2 (REGRESSION_FACTOR).
+QUICK_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(4,8,2.0)", "-a", "warmup_time=0.1",
+                  "-a", "sample_time=0.02"]
+FULL_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(5,20,20.0)"]
+# --quick benchmarks the history suite (benchmarks/bench_kernels.py: every kernel at a size that takes 10-200 ms)
+# unless -b names others; the full history runs every suite.
+QUICK_SUITE = r"^bench_kernels\."
+REGRESSION_FACTOR = 1.2
 
 
 def find_root(start: str | os.PathLike | None = None) -> Path:
@@ -122,6 +135,20 @@ def has_results(root: Path, commit: str, config: dict, machine: str | None = Non
                                     for p in results.glob("*.json"))
 
 
+def asv_run_command(python: str | None, commit: str, *, quick: bool = False, bench: list[str] | None = None,
+                    machine: str | None = None, extra: list[str] | None = None) -> list[str]:
+    """The ``asv run`` line for one commit with the documented settings (QUICK_ASV_ARGS / FULL_ASV_ARGS); with
+    ``quick`` and no ``bench`` regex, only the history suite (QUICK_SUITE). ``extra`` comes last (it overrides)."""
+    python = canonical_python(python)
+    cmd = [*asv_command(python), "run", "--environment", f"existing:{python}", "--set-commit-hash", commit,
+           "--show-stderr", *(QUICK_ASV_ARGS if quick else FULL_ASV_ARGS)]
+    for b in bench or ([QUICK_SUITE] if quick else []):
+        cmd += ["--bench", b]
+    if machine:
+        cmd += ["--machine", machine]
+    return cmd + list(extra or ())
+
+
 def run_history(root: Path, commits: list[str], *, python: str | None = None, quick: bool = False,
                 bench: list[str] | None = None, machine: str | None = None, skip_existing: bool = False,
                 extra: list[str] | None = None, echo=print) -> dict[str, int]:
@@ -131,7 +158,9 @@ def run_history(root: Path, commits: list[str], *, python: str | None = None, qu
     work = root / ".asv" / "history"
     ensure_machine(root, python, machine)
     status: dict[str, int] = {}
+    t_all = time.monotonic()
     for i, commit in enumerate(commits, 1):
+        started = time.monotonic()
         short = commit[:8]
         if skip_existing and has_results(root, commit, config, machine):
             echo(f"[{i}/{len(commits)}] {short}: results exist, skipped")
@@ -149,19 +178,13 @@ def run_history(root: Path, commits: list[str], *, python: str | None = None, qu
         finally:
             shutil.rmtree(src, ignore_errors=True)
         env = dict(os.environ, ASV_PYTHONPATH=str(site), AUDITKIT_BENCH_TOLERANT="1")
-        cmd = [*asv_command(python), "run", "--environment", f"existing:{python}", "--set-commit-hash", commit,
-               "--show-stderr"]
-        if quick:
-            cmd.append("--quick")
-        for b in bench or ():
-            cmd += ["--bench", b]
-        if machine:
-            cmd += ["--machine", machine]
-        cmd += list(extra or ())
+        cmd = asv_run_command(python, commit, quick=quick, bench=bench, machine=machine, extra=extra)
         proc = subprocess.run(cmd, cwd=root, env=env)
         status[commit] = proc.returncode
         shutil.rmtree(site, ignore_errors=True)
-        echo(f"    asv run exit {proc.returncode}" + (" (some benchmarks failed)" if proc.returncode == 2 else ""))
+        spent = time.monotonic() - started
+        echo(f"    asv run exit {proc.returncode}" + (" (some benchmarks failed)" if proc.returncode == 2 else "")
+             + f"; {spent:.0f} s for this commit, {time.monotonic() - t_all:.0f} s so far")
     return status
 
 
