@@ -114,23 +114,21 @@ def diff(old, new, *, benchmark: str | None = None, command: str | None = None) 
             system=ln.systems[j], column=tn.published_column,
             evidence={"old": _pub(to, i), "new": _pub(tn, j), "cells_changed": j in edited_rows,
                       "new_reproduction": status}))
-    # rank flips by published score
+    # rank flips by published score (rank_flips: linear-log plus the flips, pairs in the order of `both`)
     both = [(i, j) for i, j, _ in pairs if np.isfinite(to.published_score[i]) and np.isfinite(tn.published_score[j])]
     flips = 0
-    for a in range(len(both)):
-        for b in range(a + 1, len(both)):
-            (i1, j1), (i2, j2) = both[a], both[b]
-            so = np.sign(to.published_score[i1] - to.published_score[i2])
-            sn = np.sign(tn.published_score[j1] - tn.published_score[j2])
-            if so * sn < 0:
-                flips += 1
-                findings.append(Finding(
-                    "diff-rank-flip", "info",
-                    f"order reversed: {ln.systems[j1]} {_fmt(to.published_score[i1])} vs {ln.systems[j2]} "
-                    f"{_fmt(to.published_score[i2])} (OLD) -> {_fmt(tn.published_score[j1])} vs "
-                    f"{_fmt(tn.published_score[j2])} (NEW)", system=ln.systems[j1],
-                    evidence={"other": ln.systems[j2],
-                              "old": [_pub(to, i1), _pub(to, i2)], "new": [_pub(tn, j1), _pub(tn, j2)]}))
+    x = np.array([to.published_score[i] for i, _ in both], float)
+    y = np.array([tn.published_score[j] for _, j in both], float)
+    for a, b in zip(*rank_flips(x, y)):
+        (i1, j1), (i2, j2) = both[a], both[b]
+        flips += 1
+        findings.append(Finding(
+            "diff-rank-flip", "info",
+            f"order reversed: {ln.systems[j1]} {_fmt(to.published_score[i1])} vs {ln.systems[j2]} "
+            f"{_fmt(to.published_score[i2])} (OLD) -> {_fmt(tn.published_score[j1])} vs "
+            f"{_fmt(tn.published_score[j2])} (NEW)", system=ln.systems[j1],
+            evidence={"other": ln.systems[j2],
+                      "old": [_pub(to, i1), _pub(to, i2)], "new": [_pub(tn, j1), _pub(tn, j2)]}))
     if to.published_column and tn.published_column and to.published_column != tn.published_column:
         findings.append(Finding("diff-published-column", "info",
                                 f"the published score column is {to.published_column!r} in OLD and "
@@ -163,6 +161,44 @@ def diff(old, new, *, benchmark: str | None = None, command: str | None = None) 
     prov = provenance(command=command, inputs={lo.source: lo.sha256, ln.source: ln.sha256},
                       recipe=f"{ro.name} {ro.version}", tie_rule=TIE_RULE)
     return Report(f"auditkit diff: {lo.source} -> {ln.source} ({ro.title})", findings, prov, summary, tables)
+
+
+def rank_flips(x: np.ndarray, y: np.ndarray, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b), a < b, in lexicographic order, whose order by ``x`` and by ``y`` is strictly reversed:
+    ``sign(x[a] - x[b]) * sign(y[a] - y[b]) < 0``.
+
+    Linear-log in the number of systems plus the flips found: one sort by ``x`` finds the systems that flip with
+    anyone (a system flips iff some system strictly below it in ``x`` is strictly above it in ``y``, or the other
+    way round: a prefix maximum and a suffix minimum of ``y`` over the ``x`` groups); only those are compared
+    pairwise, in blocks of rows (every flipped pair has both ends among them)."""
+    m = x.size
+    if m < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    new_group = np.r_[True, xs[1:] != xs[:-1]]
+    gid = np.cumsum(new_group) - 1
+    gmax = np.full(gid[-1] + 1, -np.inf)
+    gmin = np.full(gid[-1] + 1, np.inf)
+    np.maximum.at(gmax, gid, ys)
+    np.minimum.at(gmin, gid, ys)
+    below = np.r_[-np.inf, np.maximum.accumulate(gmax)[:-1]][gid]        # max y over strictly smaller x
+    above = np.r_[np.minimum.accumulate(gmin[::-1])[::-1][1:], np.inf][gid]  # min y over strictly larger x
+    involved = np.zeros(m, bool)
+    involved[order] = (below > ys) | (above < ys)
+    cand = np.flatnonzero(involved)
+    xa, ya = x[cand], y[cand]
+    rows, cols = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for start in range(0, cand.size, block):
+        stop = min(cand.size, start + block)
+        so = np.sign(xa[start:stop, None] - xa[None, :])
+        sn = np.sign(ya[start:stop, None] - ya[None, :])
+        hit = so * sn < 0
+        hit &= np.arange(cand.size)[None, :] > np.arange(start, stop)[:, None]
+        r, c = np.nonzero(hit)
+        rows.append(cand[r + start])
+        cols.append(cand[c])
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def _pub(ts, i):
