@@ -268,6 +268,56 @@ def _forests(report: Report) -> list[str]:
     return out
 
 
+def change_matrices(report: Report, minimum: int = 6) -> dict[str, list[dict[str, Any]]]:
+    """Findings of one check about (system, column) cells with ``old``/``new`` evidence, pivoted into a system x
+    column matrix of ``old → new`` cells: 136 edited cells on one screen instead of 136 sentences."""
+    groups: dict[str, list] = {}
+    for f in report.findings:
+        ev = f.evidence or {}
+        if f.system and f.column and "old" in ev and "new" in ev and not isinstance(ev["old"], (list, dict)):
+            groups.setdefault(f.check, []).append(f)
+    out = {}
+    for check, fs in groups.items():
+        columns = list(dict.fromkeys(f.column for f in fs))
+        if len(fs) < minimum or len(columns) < 2:
+            continue
+        rows: dict[str, dict[str, Any]] = {}
+        for f in fs:
+            rows.setdefault(f.system, {"system": f.system})[f.column] = f"{f.evidence['old']} → {f.evidence['new']}"
+        out[f"{check}: system × column ({len(fs)} cells)"] = [{"system": r["system"], **{c: r.get(c) for c in columns}}
+                                                              for r in rows.values()]
+    return out
+
+
+def _change_cell(text: Any) -> tuple[str, str]:
+    """The class of an ``old → new`` cell: up (the number grew), down, or none."""
+    if not isinstance(text, str) or " → " not in text:
+        return "", ""
+    a, b = text.split(" → ", 1)
+    try:
+        d = float(b) - float(a)
+    except ValueError:
+        return "", ""
+    return ("up" if d > 0 else "down" if d < 0 else ""), f"{d:+.4g}"
+
+
+def matrix_html(rows: list[dict[str, Any]], tid: str) -> str:
+    cols = list(rows[0])
+    head = "".join(f"<th scope='col'>{_e(c)}</th>" for c in cols)
+    body = []
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            cls, delta = _change_cell(v)
+            title = f" title='{_e(delta)}'" if delta else ""
+            cells.append(f"<td class='num {cls}'{title}>{_e(v)}</td>" if cls or delta
+                         else f"<td>{_e('' if v is None else v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div class='ak-scroll'><table id='{tid}' class='ak-sortable ak-matrix'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
 # -- the page -----------------------------------------------------------------------------------------------------
 def render_html(report: Report, *, fragment: bool = False, max_rows: int | None = None, digits: int | None = None,
                 **_: Any) -> str:
@@ -301,6 +351,8 @@ def render_html(report: Report, *, fragment: bool = False, max_rows: int | None 
     if figures:
         parts.append("<div class='ak-charts'>" + "".join(
             f if f.startswith("<figure") else f"<figure>{f}</figure>" for f in figures) + "</div>")
+    for k, (name, rows) in enumerate(change_matrices(report).items()):
+        parts.append(f"<h2>{_e(name)}</h2>" + matrix_html(rows, f"ak{uid}-matrix{k}"))
     if not result_only:
         tid = f"ak{uid}-findings"
         parts.append(f"<h2 id='ak{uid}-findings-h'>Findings</h2>")
