@@ -530,7 +530,7 @@ def _agg_random_tables(t: _AggTrial) -> None:
         t.p.add(f"on a random {n} x {k} table (values up to {scale:g}, draw seed {seed}): {problem}")
 
 
-# name -> check, in the order they run; the docstring's first line is the check's description
+# name -> check, in the order they run; the docstring is the check's description
 _AGGREGATOR_CHECKS: dict[str, Callable[[_AggTrial], None]] = {
     "input-unchanged": _agg_input_unchanged,
     "deterministic": _agg_deterministic,
@@ -562,8 +562,7 @@ def aggregator_checks() -> dict[str, str]:
                  "name-clash": "no other registered aggregator (first-party ones included) has this name or an "
                                "alias, unless the record declares replaces= that name",
                  "shape": "on a 7 x 5 table of positive scores: shape (n_systems,), floating dtype, finite"}
-    described.update({name: (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-                      for name, fn in _AGGREGATOR_CHECKS.items()})
+    described.update({name: " ".join((fn.__doc__ or "").split()) for name, fn in _AGGREGATOR_CHECKS.items()})
     return described
 
 
