@@ -195,3 +195,14 @@ def test_unknown_check_ids_are_refused(clean):
 
     with pytest.raises(auditkit.UsageError, match="arena.few-battles"):
         run_checks(ArenaContext(clean, None), ["arena.nope"])
+
+
+def test_the_position_bias_test_is_the_exact_binomial_test():
+    from scipy.stats import binomtest
+
+    from auditkit_plugins.arena.checks import binomial_test_half, wilson
+
+    for k, n in [(0, 10), (3, 10), (5, 10), (520, 1000), (5300, 10000), (10, 10)]:
+        ref = binomtest(k, n, 0.5)
+        assert np.isclose(binomial_test_half(k, n), ref.pvalue, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(wilson(k, n), ref.proportion_ci(0.95, method="wilson"), atol=1e-12)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import auditkit
 from auditkit.cli import cli
-from auditkit_plugins.arena.readers import Columns, read_any, read_battles, read_counts
+from auditkit_plugins.arena.readers import Columns, read_any, read_battles
 from auditkit_plugins.arena.synthetic import simulate, write_battles
 
 BATTLES = "model_a,model_b,winner\nx,y,model_a\ny,z,tie\nz,x,tie (bothbad)\nx,z,model_b\ny,x,model_b\n"

@@ -122,17 +122,31 @@ def position_bias(ctx: ArenaContext):
     n = a + b
     if n == 0:
         return
-    from scipy.stats import binomtest
-
-    test = binomtest(int(round(a)), int(round(n)), 0.5)
+    pvalue = binomial_test_half(int(round(a)), int(round(n)))
     rate = a / n
-    ev = {"model_a_wins": int(a), "decisive_battles": int(n), "rate": rate, "p_value": float(test.pvalue),
-          "ci": list(test.proportion_ci(0.95))}
-    if test.pvalue < float(ctx.opt("alpha")):
+    ev = {"model_a_wins": int(a), "decisive_battles": int(n), "rate": rate, "p_value": pvalue,
+          "ci": wilson(a, n)}
+    if pvalue < float(ctx.opt("alpha")):
         yield Finding("arena.position-bias", "warning",
                       f"the model shown first (model_a) wins {rate:.1%} of {int(n)} decisive battles, not 50% "
-                      f"(binomial test p = {test.pvalue:.2g}): position affects the outcome; check that positions "
+                      f"(binomial test p = {pvalue:.2g}): position affects the outcome; check that positions "
                       "were randomized", evidence=ev)
+
+
+def binomial_test_half(k: int, n: int) -> float:
+    """Exact two-sided binomial test of P = 1/2 (symmetric, so twice the smaller tail)."""
+    from scipy.special import bdtr, bdtrc
+
+    lower = float(bdtr(k, n, 0.5))
+    upper = float(bdtrc(k - 1, n, 0.5)) if k > 0 else 1.0
+    return min(1.0, 2 * min(lower, upper))
+
+
+def wilson(k: float, n: float, z: float = 1.959963984540054) -> list[float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [centre - half, centre + half]
 
 
 def intransitive(ctx: ArenaContext):

@@ -20,7 +20,7 @@ import numpy as np
 
 import auditkit
 
-from .bt import BTFit, anchor_index, display, identifiability, laplacian_index, scale_factor
+from .bt import BTFit, anchor_index, display, scale_factor
 from .data import PairCounts
 
 
@@ -196,4 +196,4 @@ def tie_probability(fit: BTFit, a: str, b: str) -> dict[str, float]:
     return {"a": float(p[0]), "b": float(p[1]), "tie": float(p[2])}
 
 
-__all__ = ["fit_tie_model", "tie_probability", "identifiability", "laplacian_index"]
+__all__ = ["fit_tie_model", "tie_probability"]
