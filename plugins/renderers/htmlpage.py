@@ -343,9 +343,10 @@ def render_html(report: Report, *, fragment: bool = False, max_rows: int | None 
     if len(toc) > 2 and not fragment:
         parts.append("<nav class='ak-toc'>" + "".join(f"<a href='#{_e(a if a != 'findings' else f'ak{uid}-findings')}'>"
                                                       f"{_e(t)}</a>" for a, t in toc) + "</nav>")
-    figures = [s for s in [_bump(report), *_forests(report)] if s]
+    has_bump_image = any("bump" in caption for caption in report.images)  # the command drew its own
+    figures = [s for s in [None if has_bump_image else _bump(report), *_forests(report)] if s]
     for caption, (mime, data) in report.images.items():
-        if data and not (figures and "bump" in caption):  # the inline SVG bump chart replaces a PNG one
+        if data:
             figures.append(f"<figure><img alt='{_e(caption)}' src='data:{_e(mime)};base64,"
                            f"{base64.b64encode(data).decode()}'><figcaption>{_e(caption)}</figcaption></figure>")
     if figures:
