@@ -177,10 +177,21 @@ def fit_newton(ops, d: Design, *, tol: float = 1e-12, max_iter: int = 100, need_
     ny = n - y
     idx = ops.asarray(laplacian_index(d), int)
     total = max(d.n_battles, 1.0)
-    theta = ops.zeros(m)
+    # start at each model's log-odds of scoring (a one-opponent approximation of BT), or at 0 if that is worse
+    played = np.bincount(d.i, d.n, m) + np.bincount(d.j, d.n, m)
+    scored = np.bincount(d.i, d.y, m) + np.bincount(d.j, d.n - d.y, m)
+    rate = np.clip(scored / np.maximum(played, 1e-300), 1e-6, 1 - 1e-6)
+    start = np.log(rate / (1 - rate))
+    theta = ops.asarray(start - start.mean())
     dlt = theta[i] - theta[j]
     ls = ops.log_sigmoid(dlt)
     ll = float((n * ls - ny * dlt).sum())
+    zero = float(n.sum()) * -math.log(2.0)
+    if not ll > zero:
+        theta = ops.zeros(m)
+        dlt = theta[i] - theta[j]
+        ls = ops.log_sigmoid(dlt)
+        ll = zero
     p = ops.exp(ls)
     gnorm = math.inf
     it = 0
