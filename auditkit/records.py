@@ -340,6 +340,7 @@ class Renderer:
     description: str = ""
     binary: bool = False
     replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
+    replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
 
 
 RECORD_KINDS: dict[str, type] = {

@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditkit.records import RECORD_KINDS
+from auditkit.report import Report as auditkit_report
 from auditkit.registry import DISABLE_ENV, Registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,6 +181,12 @@ ALL_HOOKS = {"akt_all_hooks": ("all-hooks", f"""
     @auditkit.hookimpl
     def auditkit_register_functions():
         return [auditkit.Function("akt-function", lambda: 42, "the answer")]
+
+    @auditkit.hookimpl
+    def auditkit_register_renderers():
+        from auditkit.records import Renderer
+        return [Renderer("akt-render", lambda report, **options: report.title + "\\n", "text/plain", ".txt",
+                         "the title only")]
 
     @click.group("akt-group")
     def group():
@@ -369,7 +376,7 @@ def test_every_hook_is_called_through_a_real_entry_point(tmp_path):
     expected = {"readers": ["akt-kv"], "recipes": ["akt-recipe"], "aggregators": ["akt-all-mean"],
                 "checks": ["akt-check"], "metrics": ["akt-metric"], "diagnostics": ["akt-diagnostic"],
                 "techniques": ["akt-technique"], "backends": ["akt-backend"], "rating_models": ["akt-rating"],
-                "log_readers": ["akt-log"], "functions": ["akt-function"]}
+                "log_readers": ["akt-log"], "functions": ["akt-function"], "renderers": ["akt-render"]}
     assert info.provides == expected
     assert set(expected) == set(RECORD_KINDS)  # a new record kind needs a line here
     assert info.commands == ["akt-group"]
@@ -381,6 +388,7 @@ def test_every_hook_is_called_through_a_real_entry_point(tmp_path):
     assert reg.get("techniques", "akt-technique").claims[0].measure() == 1.0
     assert reg.get("diagnostics", "akt-diagnostic").run().title == "akt"
     assert reg.get("functions", "akt-function").func() == 42
+    assert reg.get("renderers", "akt-render").render(auditkit_report("akt")) == "akt\n"
     from auditkit.leaderboard import Source, from_table
 
     table = reg.get("readers", "akt-kv").read(Source("x.aktkv", b"a=1 b=2"))
