@@ -17,13 +17,22 @@ FILES = {
 CLAIMS = Path(__file__).resolve().parents[1] / "tests" / "data" / "claims" / "glue_paper_like.csv"
 
 
+def _need(*paths: Path) -> None:
+    """asv's skip (NotImplementedError) with the reason, when the raw snapshots in ../shared are not there."""
+    for path in paths:
+        if not path.is_file():
+            raise NotImplementedError(f"needs {path} (the raw leaderboards in shared/ beside the repository)")
+
+
 class Audit:
+    version = "1"
     params = [list(FILES)]
     param_names = ["snapshot"]
 
     def setup(self, snapshot):
         from auditkit import audit  # noqa: F401  (warm imports and the registry)
 
+        _need(FILES[snapshot])
         self.path = str(FILES[snapshot])
         audit(self.path, checks=["duplicate-systems"])
 
@@ -47,9 +56,11 @@ class Audit:
 
 
 class Claims:
+    version = "1"
     def setup(self):
         from auditkit import audit
 
+        _need(FILES["glue-vote-and-rank"])
         self.path = str(FILES["glue-vote-and-rank"])
         audit(self.path, checks=["duplicate-systems"])
 
@@ -68,6 +79,7 @@ class Claims:
 
 
 class Diff:
+    version = "1"
     params = [["glue", "livebench"]]
     param_names = ["pair"]
     PAIRS = {
@@ -79,6 +91,7 @@ class Diff:
     def setup(self, pair):
         import auditkit_plugins.audit.snapshots  # noqa: F401  (warm the import)
 
+        _need(*self.PAIRS[pair])
         self.old, self.new = (str(p) for p in self.PAIRS[pair])
 
     def time_diff(self, pair):

@@ -91,6 +91,8 @@ def _pandas_parse(path) -> "object":
 class ReadLeaderboard:
     """Read a GLUE-format CSV and parse every task column, at sizes that show scaling."""
 
+    version = "1"
+
     params = [[1000, 10000, 100000]]
     param_names = ["rows"]
     processes = 1
@@ -120,6 +122,8 @@ class ReadLeaderboard:
 
 class ReadRealGLUE:
     """Read and parse the real GLUE snapshot (about 100 systems, composite cells, missing values)."""
+
+    version = "1"
 
     def setup(self):
         self.path = str(_require_glue())
@@ -164,6 +168,8 @@ def _task_scores(values: np.ndarray):
 class Aggregate:
     """Score and rank systems x 64 tasks under a mean: auditkit (auditkit.rank: rule + competition rank) vs scipy.stats
     (pmean/gmean/hmean + rankdata) vs a plain pandas pipeline (weighted reductions + DataFrame.rank)."""
+
+    version = "1"
 
     params = [["arithmetic", "geometric", "harmonic"], [1000, 10000, 100000]]
     param_names = ["mean", "systems"]
@@ -225,6 +231,8 @@ class Aggregate:
 class Rank:
     """Competition ranking ("1224") of scores with ties: auditkit vs scipy.stats.rankdata vs pandas."""
 
+    version = "1"
+
     params = [[1000, 100000, 1000000]]
     param_names = ["systems"]
 
@@ -254,6 +262,8 @@ class Rerank:
     """``auditkit.rerank`` end to end (read, recipe, task scores, harmonic mean, ranks) on the real GLUE snapshot
     and on generated GLUE-format tables."""
 
+    version = "1"
+
     params = [["glue", "1000", "10000"]]
     param_names = ["table"]
     processes = 1
@@ -278,6 +288,8 @@ class Rerank:
 class RerankRender:
     """Rerank the real GLUE snapshot and render the table and JSON outputs (what the command prints)."""
 
+    version = "1"
+
     params = [["table", "json"]]
     param_names = ["format"]
 
@@ -301,6 +313,8 @@ def _auditkit_script() -> list[str]:
 class RerankCLI:
     """``auditkit rerank <GLUE> --mean harmonic`` as a user runs it (a fresh process), against
     ``python -c "import numpy"`` in the same run. benchmarks/rerank_startup.py reports the same ratio."""
+
+    version = "1"
 
     number = 1
     repeat = (3, 10, 20.0)

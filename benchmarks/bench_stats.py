@@ -85,6 +85,8 @@ def _vectorized(values, weights, n_resamples, backend="numpy", device="cpu", **k
 class BootstrapTaskRankSets:
     """1,000 systems x 50 tasks x 10,000 resamples (task bootstrap, arithmetic mean)."""
 
+    version = "1"
+
     params = [(100, 1000), (50,), (1000, 10000)]
     param_names = ["systems", "tasks", "resamples"]
     timeout = 600
@@ -108,6 +110,8 @@ class BootstrapTaskRankSets:
 
 class BootstrapInstanceRankSets:
     """200 systems x 20,000 instances x 2,000 resamples (instance bootstrap of per-instance 0/1 results)."""
+
+    version = "1"
 
     params = [(50, 200), (2000, 20000), (400, 2000)]
     param_names = ["systems", "instances", "resamples"]
@@ -144,6 +148,8 @@ def _torch_ok():
 
 class BootstrapTaskRankSetsTorch:
     """The task case on the torch backend (CPU here; CUDA when a GPU is present)."""
+
+    version = "1"
 
     params = [(100, 1000), (50,), (1000, 10000), ("cpu", "cuda")]
     param_names = ["systems", "tasks", "resamples", "device"]

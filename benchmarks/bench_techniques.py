@@ -30,6 +30,7 @@ def make_probs(n, m, seed=0):
 
 
 class CAN:
+    version = "1"
     params = ([10_000, 1_000_000], [100])
     param_names = ["n", "m"]
     timeout = 600
@@ -61,6 +62,8 @@ class CAN:
 class CANIters:
     """iters > 1 (two matrix products per step, chunked) against the loop, on a size the loop can finish."""
 
+    version = "1"
+
     params = ([2_000, 20_000], [100])
     param_names = ["n", "m"]
 
@@ -76,6 +79,7 @@ class CANIters:
 
 
 class Whitening:
+    version = "1"
     params = ([10_000, 100_000], [768])
     param_names = ["n", "d"]
 

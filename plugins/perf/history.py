@@ -29,7 +29,7 @@ CONFIG = "asv.conf.json"
 # samples in two rounds, each round in its own process, so one burst of machine load cannot make a point, and
 # the raw samples are kept: `asv compare` then decides with a Mann-Whitney test (8+ samples per side) instead of
 # the ratio alone. The 20% factor is asv compare's --factor 1.2 (REGRESSION_FACTOR).
-QUICK_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(4,8,2.0)", "-a", "warmup_time=0.1",
+QUICK_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(4,8,1.0)", "-a", "warmup_time=0.1",
                   "-a", "sample_time=0.02"]
 FULL_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(5,20,20.0)"]
 # --quick benchmarks the history suite (benchmarks/bench_kernels.py: every kernel at a size that takes 10-200 ms)
@@ -178,6 +178,8 @@ def run_history(root: Path, commits: list[str], *, python: str | None = None, qu
         finally:
             shutil.rmtree(src, ignore_errors=True)
         env = dict(os.environ, ASV_PYTHONPATH=str(site), AUDITKIT_BENCH_TOLERANT="1")
+        if quick:
+            env["AUDITKIT_BENCH_QUICK"] = "1"     # the history suite at its smallest sizes
         cmd = asv_run_command(python, commit, quick=quick, bench=bench, machine=machine, extra=extra)
         proc = subprocess.run(cmd, cwd=root, env=env)
         status[commit] = proc.returncode
