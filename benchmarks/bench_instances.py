@@ -48,7 +48,7 @@ def data_file(rows: int, directory: str | None = None) -> Path:
 # -- the methods measured ------------------------------------------------------------------------------------------
 def auditkit_rescore(path, engine: str, pairs: bool):
     from auditkit_plugins.instances.engines import reduce
-    from auditkit_plugins.instances.paired import pair_stats
+    from auditkit_plugins.instances.pairstats import pair_stats
     from auditkit_plugins.instances.read_long import read
     from auditkit_plugins.instances.scoring import task_scores
 
@@ -157,7 +157,7 @@ class Bootstrap:
         self.X = make_matrix(systems, instances, seed=0)
 
     def time_bootstrap_200_resamples(self, systems, instances):
-        from auditkit_plugins.instances.bootstrap import bootstrap_matrix
+        from auditkit_plugins.instances.resampling import bootstrap_matrix
 
         bootstrap_matrix(self.X, n_resamples=200, seed=0)
 
@@ -180,7 +180,7 @@ def _child(method: str, path: str, pairs: bool) -> None:
 
 
 def _child_bootstrap(systems: int, instances: int, resamples: int) -> None:
-    from auditkit_plugins.instances.bootstrap import bootstrap_matrix
+    from auditkit_plugins.instances.resampling import bootstrap_matrix
     from auditkit_plugins.instances.synthetic import make_matrix
 
     X = make_matrix(systems, instances, seed=0)

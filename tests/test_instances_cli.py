@@ -70,3 +70,15 @@ def test_importing_the_plugin_imports_no_engine():
             "if x in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_api_functions_survive_their_modules_being_imported():
+    """A submodule named like an API function would replace it on the package once imported."""
+    import importlib
+
+    import auditkit_plugins.instances as pkg
+
+    for name in pkg.__all__:
+        for mod in ("rescoring", "resampling", "differences", "pairstats", "loading"):
+            importlib.import_module(f"auditkit_plugins.instances.{mod}")
+        assert callable(getattr(pkg, name)) and not isinstance(getattr(pkg, name), type(pkg)), name

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 
 from auditkit_plugins.instances import bootstrap, drivers, rescore
-from auditkit_plugins.instances.bootstrap import bootstrap_matrix
-from auditkit_plugins.instances.paired import MDE_FACTOR, benjamini_hochberg, holm
+from auditkit_plugins.instances.resampling import bootstrap_matrix
+from auditkit_plugins.instances.pairstats import MDE_FACTOR, benjamini_hochberg, holm
 from auditkit_plugins.instances.synthetic import make_matrix
 from auditkit_plugins.instances.table import InstanceSet, conform
 
@@ -199,7 +199,7 @@ def test_instance_matrices_for_the_stats_bootstrap():
     from pathlib import Path
 
     from auditkit_plugins.instances import read_instances
-    from auditkit_plugins.instances.bootstrap import instance_matrices
+    from auditkit_plugins.instances.resampling import instance_matrices
 
     iset = read_instances(Path(__file__).parent / "fixtures" / "instances" / "lmeval")
     systems, tasks, mats, ids = instance_matrices(iset, [("arc_easy", "acc"), ("gsm8k", "exact_match,strict-match")])

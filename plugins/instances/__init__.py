@@ -68,16 +68,16 @@ def auditkit_register_commands(cli):
 
 
 def rescore(paths, **kwargs):
-    """Re-score instance logs; returns a :class:`~.rescore.RescoreResult` (``.scores``, ``.pairs``,
-    ``.findings``, ``.report()``, ``.matrix()``, ``.ranking(rule)``). See :func:`.rescore.rescore`."""
-    from .rescore import rescore as _rescore
+    """Re-score instance logs; returns a :class:`~.rescoring.RescoreResult` (``.scores``, ``.pairs``,
+    ``.findings``, ``.report()``, ``.matrix()``, ``.ranking(rule)``). See :func:`.rescoring.rescore`."""
+    from .rescoring import rescore as _rescore
 
     return _rescore(paths, **kwargs)
 
 
 def paired(paths, **kwargs):
-    """Paired statistics for every pair of systems per task and metric (list of :class:`~.paired.PairStat`)."""
-    from .rescore import paired as _paired
+    """Paired statistics for every pair of systems per task and metric (list of :class:`~.pairstats.PairStat`)."""
+    from .rescoring import paired as _paired
 
     return _paired(paths, **kwargs)
 
@@ -90,15 +90,15 @@ def read_instances(paths, **kwargs):
 
 
 def bootstrap(paths, **kwargs):
-    """Streaming instance bootstrap of task scores and ranks; see :func:`.bootstrap.bootstrap`."""
-    from .bootstrap import bootstrap as _bootstrap
+    """Streaming instance bootstrap of task scores and ranks; see :func:`.resampling.bootstrap`."""
+    from .resampling import bootstrap as _bootstrap
 
     return _bootstrap(paths, **kwargs)
 
 
 def drivers(paths, task: str, metric: str, system_a: str, system_b: str, k: int = 10, **kwargs):
-    """The instances that drive the difference between two systems on a task; see :func:`.drivers.drivers`."""
-    from .drivers import drivers as _drivers
+    """The instances that drive the difference between two systems on a task; see :func:`.differences.drivers`."""
+    from .differences import drivers as _drivers
 
     return _drivers(paths, task, metric, system_a, system_b, k, **kwargs)
 

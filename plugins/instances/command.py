@@ -31,7 +31,7 @@ def rescore_command(paths, engine, reader, reported, pairs, progress, fmt, outpu
       auditkit rescore logs/*.eval --no-pairs
       auditkit rescore instances.parquet --engine duckdb --reported published.csv -o rescore.json --format json
     """
-    from .rescore import rescore
+    from .rescoring import rescore
 
     result = rescore(list(paths), engine=None if engine == "auto" else engine, reader=reader, reported=reported,
                      pairs=pairs, progress=progress)

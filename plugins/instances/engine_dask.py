@@ -97,7 +97,7 @@ def reduce(iset, *, pairs: bool = True, progress=None) -> Sufficient:
             inst["w"] = 0.0
         inst["v2"] = inst["v"] * inst["v"]
         agg = inst.groupby(["system", "task", "metric"]).agg(
-            {"v": ["count", "sum", "min", "max"], "v2": "sum", "k": "sum", "w": "sum"})
+            {"v": ["count", "sum"], "v2": "sum", "k": "sum", "w": "sum"})
         lazy = {"groups": agg}
         if pairs:
             left = inst[["task", "metric", "instance", "system", "v", "w"]]
@@ -118,7 +118,7 @@ def reduce(iset, *, pairs: bool = True, progress=None) -> Sufficient:
             progress(1 + pairs)
 
     ga = done["groups"].reset_index()
-    ga.columns = ["system", "task", "metric", "n", "s", "vmin", "vmax", "q", "rows", "w"]
+    ga.columns = ["system", "task", "metric", "n", "s", "q", "rows", "w"]
     groups = block_from_columns(GROUP_KEYS, GROUP_FIELDS, {c: ga[c].tolist() for c in ga.columns})
     if "corpus" in done and len(done["corpus"]):
         cp = done["corpus"].reset_index()

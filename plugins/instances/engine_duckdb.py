@@ -70,8 +70,7 @@ def base_view(con, iset) -> tuple[set[str], bool]:
 
 
 GROUPS_SQL = """
-SELECT system, task, metric, count(*) AS n, {rows} AS rows, fsum(v) AS s, fsum(v * v) AS q, {w} AS w,
-       min(v) AS vmin, max(v) AS vmax
+SELECT system, task, metric, count(*) AS n, {rows} AS rows, fsum(v) AS s, fsum(v * v) AS q, {w} AS w
 FROM inst GROUP BY system, task, metric
 """
 

@@ -87,11 +87,6 @@ def reduce(iset, *, pairs: bool = True, progress=None) -> Sufficient:
             "rows": np.bincount(ginv, weights=inst_k, minlength=G),
             "s": _fsum_groups(ginv, inst_v, G), "q": _fsum_groups(ginv, inst_v * inst_v, G),
             "w": _fsum_groups(ginv, inst_w, G)}
-    vmin = np.full(G, np.inf)
-    vmax = np.full(G, -np.inf)
-    np.minimum.at(vmin, ginv, inst_v)
-    np.maximum.at(vmax, ginv, inst_v)
-    cols["vmin"], cols["vmax"] = vmin, vmax
     m_ = gu % M
     ta_ = (gu // M) % T
     s_ = gu // (M * T)

@@ -10,7 +10,8 @@ For each reported aggregate, in order:
    reported value is the mean over the first N instances of the log (N from the harness, or the smallest N that
    gives it);
 5. **missing instances**: the log has fewer instances than the harness scored, and the reported value is reachable
-   by some values of the missing ones within the observed range (the implied mean of the missing ones is shown);
+   by some values of the missing ones (in [0, 1] when the sums show every score is there: 0 <= sum v^2 <= sum v <= n;
+   the implied mean of the missing ones is shown);
 6. otherwise **unexplained**.
 
 Each outcome is an :class:`auditkit.Finding` of the check ``instances.reported`` with the evidence.
@@ -122,7 +123,7 @@ def _classify(r, s, by_key, iset):
     if r.n_expected and s.n < r.n_expected and s.kind == "mean":
         missing = r.n_expected - s.n
         implied = (r.value * r.n_expected - s.score * s.n) / missing
-        lo, hi = min(s.vmin, 0.0), max(s.vmax, 1.0) if s.vmax <= 1 else s.vmax
+        lo, hi = (0.0, 1.0) if s.unit_range else (-math.inf, math.inf)
         if lo - 1e-9 <= implied <= hi + 1e-9:
             return ("missing instances", "error",
                     f"{where}: the log has {s.n} of the {r.n_expected} instances the harness scored; the reported "

@@ -43,8 +43,7 @@ class TaskScore:
     se: float            # standard error of the mean over instances (NaN for corpus metrics)
     se_data: float       # Miller's split: the part from which instances were drawn (data noise)
     se_prediction: float  # ... and the part from sampling the system's answers (prediction noise); NaN w/o samples
-    vmin: float
-    vmax: float
+    unit_range: bool     # the sums are consistent with every per-instance score in [0, 1] (0 <= q <= s <= n)
 
 
 def corpus_score(kind: str, f: dict, where: str) -> float:
@@ -82,7 +81,7 @@ def task_scores(suff) -> list[TaskScore]:
         score = corpus_score(kind, f, f"system {system!r}, task {task!r}, metric {metric!r}")
         nan = float("nan")
         out[(system, task, metric)] = TaskScore(system, task, metric, score, int(f["n"]), int(f["n"]), kind,
-                                                nan, nan, nan, nan, nan)
+                                                nan, nan, nan, False)
     for (system, task, metric), f in suff.groups.rows():
         if (system, task, metric) in out:
             continue
@@ -98,7 +97,8 @@ def task_scores(suff) -> list[TaskScore]:
         else:
             se_pred, se_data = float("nan"), se
         out[(system, task, metric)] = TaskScore(system, task, metric, mean, int(n), int(f["rows"]), "mean", se,
-                                                se_data, se_pred, f["vmin"], f["vmax"])
+                                                se_data, se_pred,
+                                                0 <= f["q"] <= f["s"] <= n)
     return [out[k] for k in sorted(out)]
 
 

@@ -7,7 +7,7 @@ Kahan-summed groupby in Dask), so the order in which an engine meets the rows do
 
 groups   per (system, task, metric) over per-instance values ``v`` (the mean over samples when there are several):
          ``n`` instances, ``rows`` rows, ``s`` = sum v, ``q`` = sum v^2, ``w`` = sum over instances of s_i^2 / k_i
-         (within-instance variance of the mean; 0 without samples), ``vmin``/``vmax``.
+         (within-instance variance of the mean; 0 without samples).
 corpus   per (system, task, metric) over rows with a prediction and a reference: ``n``; confusion counts
          ``tp fp fn tn`` when both are 0/1 (``binary`` = 1); moments ``sx sy sxx syy sxy`` of (prediction,
          reference) and ``rx ry rxx ryy rxy`` of their average ranks (Spearman).
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 GROUP_KEYS = ("system", "task", "metric")
-GROUP_FIELDS = ("n", "rows", "s", "q", "w", "vmin", "vmax")
+GROUP_FIELDS = ("n", "rows", "s", "q", "w")
 CORPUS_FIELDS = ("n", "binary", "tp", "fp", "fn", "tn", "sx", "sy", "sxx", "syy", "sxy",
                  "rx", "ry", "rxx", "ryy", "rxy")
 PAIR_KEYS = ("task", "metric", "system_a", "system_b")

@@ -49,7 +49,7 @@ class RescoreResult:
     def driver_rows(self, max_pairs: int = 10, k: int = 3, alpha: float = 0.05) -> list[dict]:
         """For the most significant pairs (Holm-adjusted p < alpha; in-memory inputs), the k instances with the
         largest |d|."""
-        from .drivers import drivers
+        from .differences import drivers
 
         if not self.instances.in_memory:
             return []
@@ -110,7 +110,7 @@ def rescore(paths, *, engine: str | None = None, reported=None, reader: str | No
     from .engines import choose, reduce
     from .explain import explain, stderr_findings
     from .loading import read_instances, read_reported
-    from .paired import pair_stats
+    from .pairstats import pair_stats
     from .progress import bar
     from .scoring import task_scores
 
