@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, chromium, coloured_pixels
+from browser_support import CHROMIUM, coloured_pixels
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +67,16 @@ window.addEventListener('load', function () {
 </script>"""
 
 
+def chromium(args: list[str], url: str, tmp: Path) -> subprocess.CompletedProcess:
+    """browser_support's flags (no network but localhost), with this file's window size only."""
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage",
+           "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+           f"--user-data-dir={tmp}", f"--window-size={W},{H}", "--virtual-time-budget=10000", *args, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
 @pytest.fixture(autouse=True)
 def _needs_chromium():
     if CHROMIUM is None:
@@ -97,7 +107,7 @@ def _page(tmp: Path, name: str, args, cwd=None) -> Path:
 def measure(page: Path, tmp: Path) -> dict:
     probe = tmp / (page.stem + "-probe.html")
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    proc = chromium([f"--window-size={W},{H}", "--dump-dom"], probe.as_uri(), tmp / f"ud-{page.stem}-dom")
+    proc = chromium(["--dump-dom"], probe.as_uri(), tmp / f"ud-{page.stem}-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     found = re.search(r"<pre id=\"ak-probe\">(.*?)</pre>", proc.stdout, re.S)
     assert found, "the probe did not run"
@@ -108,7 +118,7 @@ def measure(page: Path, tmp: Path) -> dict:
 
 def screenshot(page: Path, tmp: Path) -> Path:
     shot = tmp / f"{page.stem}.png"
-    proc = chromium([f"--window-size={W},{H}", f"--screenshot={shot}"], page.as_uri(), tmp / f"ud-{page.stem}")
+    proc = chromium([f"--screenshot={shot}"], page.as_uri(), tmp / f"ud-{page.stem}")
     assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
     from PIL import Image
 

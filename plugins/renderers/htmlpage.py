@@ -236,7 +236,10 @@ def _bump(report: Report) -> str:
     return ""
 
 
-def _forests(report: Report) -> list[str]:
+def _forests(report: Report, tables: bool = False) -> list[str]:
+    """Forest plots: compare's bootstrap rank intervals (from the summary) and, with ``tables=True`` (renderer
+    option ``forest_tables``), every table with ``lower``/``upper`` columns beside an estimate (arena's
+    ratings draw their own forest, so this is off by default)."""
     out = []
     boot = report.summary.get("bootstrap")
     if isinstance(boot, dict) and isinstance(boot.get("rank_intervals"), dict):
@@ -250,7 +253,7 @@ def _forests(report: Report) -> list[str]:
                                     xlabel="rank (1 = best)")
             if svg:
                 out.append(svg)
-    for name, rows in report.tables.items():
+    for name, rows in (report.tables.items() if tables else ()):
         if not rows:
             continue
         cols = set(rows[0])
@@ -320,7 +323,7 @@ def matrix_html(rows: list[dict[str, Any]], tid: str) -> str:
 
 # -- the page -----------------------------------------------------------------------------------------------------
 def render_html(report: Report, *, fragment: bool = False, max_rows: int | None = None, digits: int | None = None,
-                **_: Any) -> str:
+                forest_tables: bool = False, **_: Any) -> str:
     uid = next(_ids)
     counts = report.counts()
     findings = findings_by_severity(report)
@@ -344,7 +347,7 @@ def render_html(report: Report, *, fragment: bool = False, max_rows: int | None 
         parts.append("<nav class='ak-toc'>" + "".join(f"<a href='#{_e(a if a != 'findings' else f'ak{uid}-findings')}'>"
                                                       f"{_e(t)}</a>" for a, t in toc) + "</nav>")
     has_bump_image = any("bump" in caption for caption in report.images)  # the command drew its own
-    figures = [s for s in [None if has_bump_image else _bump(report), *_forests(report)] if s]
+    figures = [s for s in [None if has_bump_image else _bump(report), *_forests(report, forest_tables)] if s]
     for caption, (mime, data) in report.images.items():
         if data:
             figures.append(f"<figure><img alt='{_e(caption)}' src='data:{_e(mime)};base64,"
