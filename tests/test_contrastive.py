@@ -479,3 +479,56 @@ def test_cuda_diagnostic_matches_cpu():
         for loss in ("infonce", "flatnce"):
             assert cpu[dt][loss]["loss_underflow_fraction"] == gpu[dt][loss]["loss_underflow_fraction"]
             assert cpu[dt][loss]["min_grad_cosine"] == pytest.approx(gpu[dt][loss]["min_grad_cosine"], abs=1e-5)
+
+
+# -- edge cases and thresholds that the mutation study found untested (issue 17) ------------------------------------
+def test_cached_gradient_accumulation_micro_batch_of_one():
+    torch.manual_seed(0)
+    x1, x2 = torch.randn(6, 5, dtype=torch.float64), torch.randn(6, 5, dtype=torch.float64)
+    enc = _encoder()
+    _symmetric_infonce(enc(x1), enc(x2)).backward()
+    full = [p.grad.clone() for p in enc.parameters()]
+    enc.zero_grad()
+    cached_gradient_accumulation(enc, (x1, x2), _symmetric_infonce, micro_batch_size=1)
+    assert max((p.grad - f).abs().max().item() for p, f in zip(enc.parameters(), full)) < 1e-12
+    with pytest.raises(ValueError, match="micro_batch_size"):
+        cached_gradient_accumulation(enc, (x1, x2), _symmetric_infonce, micro_batch_size=0)
+
+
+def test_flatnce_with_a_single_negative():
+    # K = 2: v = s_neg - s_t exactly, gradient (-1, +1); K = 1 has no negative and is refused
+    s = torch.tensor([[1.5, -0.25]], dtype=torch.float64, requires_grad=True)
+    v = flatnce_loss(s, 0, value="logsumexp")
+    v.backward()
+    assert v.item() == pytest.approx(-1.75, abs=1e-15)
+    assert s.grad.tolist() == [[-1.0, 1.0]]
+    with pytest.raises(ValueError, match="negative"):
+        flatnce_loss(torch.zeros(3, 1), 0)
+
+
+def test_zero_reference_loss_and_zero_gradients_are_exact():
+    # v = log xi = 0 exactly for [0, 0] (xi = 1): relative error 0, not 0/0; a gap of 800 makes every float64
+    # gradient underflow to 0 in the reference and in float32: cosine 1 (both zero), errors 0
+    rep = run_diagnostic(np.array([[0.0, 0.0]]), 0, dtypes=["float32"])
+    flat = rep.summary["precisions"]["float32"]["flatnce"]
+    assert flat["max_loss_rel_error"] == 0.0
+    rep = run_diagnostic(np.array([[800.0, 0.0]]), 0, dtypes=["float32"])
+    info = rep.summary["precisions"]["float32"]["infonce"]
+    assert info["min_grad_cosine"] == 1.0 and info["max_grad_rel_error"] == 0.0
+    assert info["max_grad_sum_rel_error"] == 0.0 and info["positive_grad_zero_fraction"] == 1.0
+
+
+def test_severity_thresholds():
+    from auditkit_plugins.contrastive.diagnose import severity_of
+
+    def m(under=0.0, cos=1.0, sums=True):
+        return {"infonce": {"loss_underflow_fraction": under, "min_grad_cosine": cos, "grad_sums_to_zero": sums}}
+
+    assert severity_of(m()) == "info"
+    assert severity_of(m(under=0.01)) == "error"           # >= 1% of rows underflow
+    assert severity_of(m(under=0.009)) == "warning"        # some rows
+    assert severity_of(m(cos=0.8999)) == "error"           # cosine below 0.9
+    assert severity_of(m(cos=0.9)) == "warning"            # 0.9 <= cosine < 0.99
+    assert severity_of(m(cos=0.99)) == "info"
+    assert severity_of(m(cos=0.9899)) == "warning"
+    assert severity_of(m(sums=False)) == "warning"

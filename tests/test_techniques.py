@@ -460,3 +460,91 @@ def test_mitchell_refuses_zero_and_negative(p, q):
         mitchell_multiply(p, q)
     with pytest.raises(DomainError):
         mitchell_multiply([1.0, p], [1.0, q])
+
+
+def test_can_defaults_are_sus_settings():
+    # Su's settings (kexue.fm/archives/8728): k = 3, threshold 0.9, alpha = 1, iters = 1; each default matters here
+    rng = np.random.default_rng(11)
+    p = rng.dirichlet(np.full(6, 0.6), size=300)
+    prior = rng.dirichlet(np.ones(6))
+    explicit = can(p, prior, k=3, threshold=0.9, alpha=1.0, iters=1, mode="su").probs
+    np.testing.assert_array_equal(can(p, prior).probs, explicit)
+    for kw in ({"k": 4}, {"threshold": 0.8}, {"alpha": 2.0}, {"iters": 2}, {"mode": "any-k"}):
+        assert not np.array_equal(can(p, prior, **kw).probs, explicit), kw
+    np.testing.assert_array_equal(topk_entropy(p), topk_entropy(p, 3))
+    assert not np.allclose(topk_entropy(p, 4), topk_entropy(p, 3))
+    np.testing.assert_array_equal(canmod.uncertainty(p), topk_entropy(p, 3))
+    np.testing.assert_array_equal(canmod.doubtful_mask(p), topk_entropy(p, 3) >= 0.9)
+
+
+def test_any_k_uses_exactly_j_from_2_to_k():
+    # the official rule: max of the top-j entropies for j = 2..min(k, m), no more, no fewer
+    p = np.array([[0.4, 0.3, 0.2, 0.1], [0.5, 0.49, 0.005, 0.005], [0.6, 0.2, 0.2, 0.0]])
+    np.testing.assert_allclose(canmod.uncertainty(p, 2, "any-k"), topk_entropy(p, 2))
+    assert topk_entropy(p, 3)[2] > topk_entropy(p, 2)[2]          # so j = 3 must not be included for k = 2
+    np.testing.assert_allclose(canmod.uncertainty(p, 3, "any-k"), np.maximum(topk_entropy(p, 2), topk_entropy(p, 3)))
+    assert not np.allclose(topk_entropy(p, 3)[1], topk_entropy(p, 2)[1])
+    assert not np.allclose(topk_entropy(p, 4)[0], topk_entropy(p, 3)[0])
+
+
+def test_jl_project_default_seed_is_zero():
+    from auditkit_plugins.techniques.jl import jl_project
+
+    x = np.random.default_rng(0).normal(size=(4, 10))
+    np.testing.assert_array_equal(jl_project(x, 5), jl_project(x, 5, seed=0))
+    assert not np.array_equal(jl_project(x, 5), jl_project(x, 5, seed=1))
+
+
+def test_doubtful_at_exactly_the_threshold():
+    # "doubtful when uncertainty >= threshold" (Su's code: confident is u < threshold): [0.5, 0.5] has top-2
+    # entropy exactly 1
+    p = np.array([[0.5, 0.5], [0.9, 0.1]])
+    assert topk_entropy(p, 2)[0] == 1.0
+    assert canmod.doubtful_mask(p, 2, threshold=1.0).tolist() == [True, False]
+    assert can(p, "uniform", k=2, threshold=1.0).doubtful.tolist() == [True, False]
+
+
+def test_attention_entropy_is_stable_for_large_logits():
+    from auditkit_plugins.techniques.attention_scale import attention_entropy
+
+    # logits 0 and 800: p = (e^-800 ~ 0, 1), entropy ~0 (a shift in the wrong direction overflows exp)
+    h = attention_entropy(np.array([[1.0]]), np.array([[0.0], [800.0]]), 1.0)
+    assert np.isfinite(h) and h == pytest.approx(0.0, abs=1e-300)
+
+
+def test_eg_step_validation_boundary_and_overflow():
+    from auditkit_plugins.techniques.exp_gradient import eg_step, eg_step_positive
+
+    # a point on the simplex boundary is valid: the zero weight stays zero
+    with np.errstate(divide="ignore"):
+        out = eg_step(np.array([0.5, 0.5, 0.0]), np.array([1.0, 0.0, -1.0]), 0.5)
+    np.testing.assert_allclose(out, [np.exp(-0.5) / (np.exp(-0.5) + 1), 1 / (np.exp(-0.5) + 1), 0.0], atol=1e-15)
+    with pytest.raises(DomainError, match="simplex"):
+        eg_step(np.array([1.2, -0.2]), np.array([0.0, 0.0]), 0.1)        # sums to 1, one weight negative
+    with pytest.raises(DomainError, match="simplex"):
+        eg_step(np.array([0.5, 0.6]), np.array([0.0, 0.0]), 0.1)         # non-negative, sums to 1.1
+    # huge steps: the max-shift keeps exp finite (w_i exp(-eta g_i) overflows without it)
+    np.testing.assert_allclose(eg_step(np.full(3, 1 / 3), np.array([-1000.0, 0.0, 1000.0]), 1.0), [1, 0, 0],
+                               atol=1e-300)
+    # unnormalized EG for positive parameters: theta * exp(-eta g)
+    np.testing.assert_allclose(eg_step_positive([1.0, 2.0], [1.0, -1.0], 0.5), [np.exp(-0.5), 2 * np.exp(0.5)],
+                               rtol=1e-15)
+
+
+def test_evaluate_claim_reports_its_own_duration():
+    import time
+
+    claim = auditkit.Claim("x.t", "s", "t", lambda: 1.0, 1.0, 0.0)
+    t0 = time.perf_counter()
+    r = evaluate_claim(claim, "x")
+    elapsed = time.perf_counter() - t0
+    assert 0.0 <= r.seconds <= elapsed
+
+
+def test_max_deviation_counts_entries_below_uniform():
+    from auditkit_plugins.techniques.repeated_softmax import max_deviation_from_uniform
+
+    # softmax([0, 10, 10]) = (1, e^10, e^10) / (1 + 2 e^10): the first entry is 1/3 below uniform, the others only
+    # 1/6 above it
+    z = 1 + 2 * np.exp(10.0)
+    assert max_deviation_from_uniform([0.0, 10.0, 10.0], 1) == pytest.approx(1 / 3 - 1 / z, rel=1e-12)

@@ -195,3 +195,53 @@ def test_cuda_parity(normalization):
     a = C.input_gradient_hook(net, x.cuda(), lambda f: -f.mean(), normalization).cpu()
     b = C.input_gradient_double_backprop(net.cpu(), x, lambda f: -f.mean(), normalization)
     assert torch.allclose(a, b, atol=1e-12)
+
+
+# -- defaults and edge cases the mutation study found untested (issue 17) -------------------------------------------
+X3 = torch.tensor([[1.0, 1.0], [0.0, 0.0], [-2.0, 1.0]], dtype=torch.float64)
+
+
+def test_gran_defaults_are_k_1_and_documented_eps():
+    lin = linear_critic()
+    f = X3 @ torch.tensor([3.0, 4.0], dtype=torch.float64)
+    expect = f * 5 / (25 + C.DEFAULT_GRAN_EPS)                       # k = 1, eps = 1e-4
+    assert C.DEFAULT_GRAN_EPS == 1e-4
+    assert torch.allclose(C.normalize_values(f, torch.full_like(f, 5.0), "gran"), expect, atol=1e-15)
+    assert torch.allclose(C.normalized_critic(lin, X3, "gran")[0].detach(), expect, atol=1e-15)
+    mod = C.GradientNormalizedCritic(lin, "gran")
+    assert mod.k == 1.0 and mod.eps == 1e-4
+    assert torch.allclose(mod(X3).detach(), expect, atol=1e-15)
+    net = relu_mlp(d=2)
+    x = torch.randn(9, 2, dtype=torch.float64)
+    loss = lambda fh: (fh ** 2).mean() - fh.sum()                   # noqa: E731
+    ref = C.input_gradient_double_backprop(net, x, loss, "gran", k=1.0)
+    xx = x.clone().requires_grad_(True)
+    surrogate, _ = C.hooked_generator_loss(net, xx, loss, "gran")   # k and eps left to their defaults
+    (g,) = torch.autograd.grad(surrogate, xx)
+    assert torch.allclose(g, ref, atol=1e-12)
+    assert C.fast_path_discrepancy(net, x, "gran") == pytest.approx(
+        C.fast_path_discrepancy(net, x, "gran", eps=1e-4, k=1.0), abs=1e-15)
+
+
+def test_dead_critic_fast_path_discrepancy_is_zero():
+    # f = 0 with grad f = 0: both gradients are 0 (the hook multiplies the incoming zero gradient)
+    assert C.fast_path_discrepancy(linear_critic((0.0, 0.0)), X3, "gn") == 0.0
+
+
+def test_adversarial_search_climbs_to_the_lipschitz_constant():
+    # f(x) = sin(3 x_1): Lipschitz constant 3, reached near x_1 = 0 at small distances. Start from pairs whose ratio
+    # is small; the search must climb most of the way, never above 3
+    crit = lambda x: torch.sin(3 * x[:, 0])                          # noqa: E731
+    x0 = torch.tensor([[1.0, 0.0], [-1.2, 0.5]], dtype=torch.float64)
+    y0 = torch.tensor([[2.0, 0.3], [-0.2, 0.1]], dtype=torch.float64)
+    start = float(((crit(x0) - crit(y0)).abs() / C.flat_norm(x0 - y0)).max())
+    res = C.adversarial_lipschitz(crit, x0, y0, normalization="none", steps=200)
+    assert start < 1.5 and 2.5 < res["max"] <= 3.0 + 1e-9
+    assert res["steps"] == 200 and res["distance"] >= res["min_dist"]
+    one = C.adversarial_lipschitz(crit, x0[:1], y0[:1], normalization="none", steps=50)
+    assert one["max"] is not None and one["max"] > start / 2
+    # zero-distance starting pairs are dropped, never divided by
+    dup = C.adversarial_lipschitz(crit, torch.cat([x0, x0[:1]]), torch.cat([y0, x0[:1]]), normalization="none",
+                                  steps=5)
+    assert dup["max"] is not None and dup["max"] == dup["max"]      # not NaN
+    assert C.adversarial_lipschitz(crit, x0[:1], x0[:1], normalization="none", steps=5)["max"] is None

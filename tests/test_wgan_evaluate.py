@@ -295,3 +295,70 @@ def test_gn_saturation_threshold_is_two(distance, saturated):
     s = evaluate_critic(unit_linear(), x + shift, x, normalization="gn", n_pairs=64, adv_steps=0).summary
     assert s["exact_w1"] == pytest.approx(distance, abs=1e-12)
     assert s["saturated"] is saturated
+
+
+def test_documented_defaults():
+    import inspect
+
+    p = inspect.signature(evaluate_critic).parameters
+    # the CLI's documented defaults (docs/wgan.md): --tol 1e-6, --pairs 4096, --adv-steps 100, --max-samples 4096,
+    # --k 1, --lipschitz 1, --seed 0; the adversarial search starts from the 64 worst pairs
+    assert {k: p[k].default for k in ("tol", "n_pairs", "adv_steps", "adv_pairs", "max_samples", "k", "lipschitz",
+                                       "seed", "normalization")} == {
+        "tol": 1e-6, "n_pairs": 4096, "adv_steps": 100, "adv_pairs": 64, "max_samples": 4096, "k": 1.0,
+        "lipschitz": 1.0, "seed": 0, "normalization": "none"}
+
+
+def test_norm_stats_values():
+    from auditkit_plugins.wgan.evaluate import norm_stats
+
+    v = np.arange(101, dtype=float) / 50          # 0, 0.02, ..., 2
+    s = norm_stats(v)
+    assert s["p50"] == pytest.approx(1.0) and s["p95"] == pytest.approx(1.9) and s["max"] == 2.0
+    assert s["mean"] == pytest.approx(1.0) and s["frac_above_1"] == pytest.approx(50 / 101)
+    assert norm_stats([1 + 1.5e-6])["frac_above_1"] == 1.0 and norm_stats([1 + 0.5e-6])["frac_above_1"] == 0.0
+
+
+def test_one_dimensional_samples_and_exact_pair_ratios():
+    # 1-D samples (shape (n,)) and the identity critic: every pair ratio |x - y| / |x - y| is exactly 1
+    x = np.random.default_rng(2).standard_normal(50)
+    ident = torch.nn.Linear(1, 1, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        ident.weight[:] = 1.0
+    s = evaluate_critic(ident, x + 2.0, x, n_pairs=256, adv_steps=0, max_samples=None).summary
+    assert s["dim"] == 1 and s["n_real"] == 50
+    assert s["lipschitz"]["pairs_max"] == pytest.approx(1.0, abs=1e-12)
+    assert s["lipschitz"]["adversarial_max"] is None                 # adv_steps=0: no search
+    assert s["critic_w1"] == pytest.approx(2.0, abs=1e-12) and s["exact_w1"] == pytest.approx(2.0, abs=1e-12)
+    sub = evaluate_critic(ident, x + 2.0, x, n_pairs=16, adv_steps=0, max_samples=20).summary
+    assert sub["n_real"] == 20 and sub["n_real_input"] == 50
+
+
+def test_lipschitz_bound_must_be_positive():
+    from auditkit.errors import UsageError
+
+    x = np.random.default_rng(5).standard_normal((10, 2))
+    with pytest.raises(UsageError, match="lipschitz"):
+        evaluate_critic(unit_linear(), x, x + 1, lipschitz=0.0, **small())
+
+
+def test_interpolates_lie_between_real_and_fake():
+    # raw critic relu(x_1): gradient norm 1 wherever x_1 > 0. Real and fake have x_1 in [1, 2] and [3, 4], so every
+    # interpolate t real + (1 - t) fake does too: its raw gradient norm is 1 (a wrong interpolation leaves the
+    # positive half-line)
+    rng = np.random.default_rng(0)
+    real = np.c_[rng.uniform(1, 2, 40), rng.normal(size=40)]
+    fake = np.c_[rng.uniform(3, 4, 40), rng.normal(size=40)]
+    relu = lambda x: torch.relu(x[:, 0])                              # noqa: E731
+    s = evaluate_critic(relu, real, fake, normalization="gn", n_pairs=32, adv_steps=0).summary
+    assert s["raw_grad_norms"]["interpolated"]["mean"] == pytest.approx(1.0, abs=1e-12)
+    assert s["raw_grad_norms"]["interpolated"]["p50"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_f_hat_abs_max_covers_the_fake_side():
+    # unit critic, GN: f_hat = f / (1 + |f|); the fake sample sits at f ~ -5, the real one at f ~ 0
+    x = np.random.default_rng(5).standard_normal((60, 2))
+    fake = x - MU
+    s = evaluate_critic(unit_linear(), x, fake, normalization="gn", n_pairs=32, adv_steps=0).summary
+    f = np.r_[x @ [0.6, 0.8], fake @ [0.6, 0.8]]
+    assert s["f_hat_abs_max"] == pytest.approx(np.max(np.abs(f / (1 + np.abs(f)))), abs=1e-12)

@@ -61,3 +61,30 @@ def test_study_bad_names():
         run_study(datasets=["gmm"], methods=["sn"], quick=True)
     res = CliRunner().invoke(cli, ["wgan", "study", "--quick", "--methods", "clip"])
     assert res.exit_code == 2 and "choose one of" in res.output
+
+
+def test_gradient_penalty_on_a_nonlinear_critic():
+    # D(x) = |x|^2 / 2: grad D(x_hat) = x_hat, so the penalty is lam * mean((|x_hat| - 1)^2) at x_hat = t real +
+    # (1 - t) fake, computed here with numpy (a linear critic would not see the interpolation)
+    import numpy as np
+    import torch
+
+    from auditkit_plugins.wgan.study import gradient_penalty
+
+    rng = np.random.default_rng(0)
+    real, fake, t = rng.normal(size=(16, 3)) + 2, rng.normal(size=(16, 3)) - 1, rng.uniform(size=(16, 1))
+    xh = t * real + (1 - t) * fake
+    expect = 10.0 * np.mean((np.linalg.norm(xh, axis=1) - 1) ** 2)
+    got = gradient_penalty(lambda x: 0.5 * (x ** 2).sum(dim=1), torch.as_tensor(real), torch.as_tensor(fake),
+                           torch.as_tensor(t), 10.0)
+    assert float(got.detach()) == pytest.approx(expect, rel=1e-12)
+    assert got.grad_fn is not None                                # the graph is kept: the penalty trains D
+
+
+def test_spearman_edge_cases():
+    from auditkit_plugins.wgan.study import _spearman
+
+    assert _spearman([1, 2, 3], [1, 2, 3]) == pytest.approx(1.0)
+    assert _spearman([1, 2], [1, 2]) is None                     # fewer than 3 evaluation steps
+    assert _spearman([1, 1, 1, 1], [1, 2, 3, 4]) is None          # constant: undefined
+    assert _spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)

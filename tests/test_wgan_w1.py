@@ -148,3 +148,14 @@ def test_w1_1d_sorts_unsorted_input():
     # unequal sizes (the CDF branch): {0, 2} vs {1} is 1; unsorted {2, 0} too
     assert w1_1d([2.0, 0.0], [1.0]) == pytest.approx(1.0, abs=1e-15)
     assert w1_1d([5.0, 1.0, 3.0], [2.0, 4.0]) == pytest.approx(w1_1d([1.0, 3.0, 5.0], [4.0, 2.0]), abs=1e-15)
+
+
+def test_split_half_w1_is_w1_between_the_two_seeded_halves():
+    from auditkit_plugins.wgan.w1 import exact_w1, split_half_w1
+
+    x = np.random.default_rng(1).normal(size=(21, 3))
+    perm = np.random.default_rng(4).permutation(21)
+    assert split_half_w1(x, seed=4) == pytest.approx(exact_w1(x[perm[:10]], x[perm[10:20]]), abs=1e-12)
+    assert split_half_w1(x) == split_half_w1(x, seed=0)
+    assert split_half_w1(np.array([[0.0], [3.0]])) == pytest.approx(3.0)   # two points: one per half
+    assert split_half_w1(np.array([[1.0]])) is None
