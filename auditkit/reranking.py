@@ -78,31 +78,41 @@ class RerankResult:
         rule_notes = [n for r in self.rankings for n in r.notes]
         return list(dict.fromkeys([*ts.leaderboard.notes, *ts.notes, *self.loaded.notes, *rule_notes]))
 
-    def _order(self) -> list[int]:
+    def _order(self) -> np.ndarray:
+        """Row indices: ranked rows by the first rule's rank, then unranked rows; ties in input-line order."""
         first = self.rankings[0].ranks
-        lines = self.task_scores.leaderboard.lines
-        return sorted(range(len(first)), key=lambda i: (not np.isfinite(first[i]),
-                                                        first[i] if np.isfinite(first[i]) else 0, lines[i]))
+        lines = np.asarray(self.task_scores.leaderboard.lines)
+        ranked = np.isfinite(first)
+        return np.lexsort((lines, np.where(ranked, first, 0.0), ~ranked))
 
     def rows(self) -> list[dict[str, Any]]:
         """One record per system, best first under the first rule; ``rules`` maps every rule label to its score,
-        rank and rank change, whatever the number of rules (the row shape never changes)."""
+        rank and rank change, whatever the number of rules (the row shape never changes). Built once, column by
+        column (a leaderboard can have 10^5 rows)."""
+        cached = self.__dict__.get("_rows")
+        if cached is not None:
+            return cached
         ts = self.task_scores
+        order = self._order()
         teams = ts.leaderboard.teams()
+        lines = ts.leaderboard.lines
+        pub_rank = ts.published_rank[order]
+        columns = {}
+        for r in self.rankings:
+            ranks = r.ranks[order]
+            columns[r.label] = (_values(r.scores[order]), _values(ranks, int), _values(pub_rank - ranks, int))
+        published = _values(ts.published_score[order])
+        published_rank = _values(pub_rank, int)
+        reference = ts.reference[order].tolist()
         out = []
-        for i in self._order():
-            pub_rank = ts.published_rank[i]
-            entries = {}
-            for r in self.rankings:
-                rk = r.ranks[i]
-                entries[r.label] = {"score": _num(r.scores[i]), "rank": _int(rk),
-                                    "rank_change": _int(pub_rank - rk) if np.isfinite(pub_rank) and np.isfinite(rk)
-                                    else None}
-            out.append({"system": ts.systems[i], "team": teams[i], "reference": bool(ts.reference[i]),
-                        "line": ts.leaderboard.lines[i], "published_score": _num(ts.published_score[i]),
-                        "published_rank": _int(pub_rank),
-                        "status": "scored" if i not in ts.reasons else "unscored", "reason": ts.reasons.get(i),
-                        "rules": entries})
+        for j, i in enumerate(order.tolist()):
+            reason = ts.reasons.get(i)
+            out.append({"system": ts.systems[i], "team": teams[i], "reference": reference[j], "line": lines[i],
+                        "published_score": published[j], "published_rank": published_rank[j],
+                        "status": "scored" if reason is None else "unscored", "reason": reason,
+                        "rules": {label: {"score": c[0][j], "rank": c[1][j], "rank_change": c[2][j]}
+                                  for label, c in columns.items()}})
+        self.__dict__["_rows"] = out
         return out
 
     def flat_rows(self) -> list[dict[str, Any]]:
@@ -173,21 +183,29 @@ class RerankResult:
             "notes": self.all_notes(),
         }
 
-    def to_report(self) -> Report:
+    def to_report(self, parts=("summary", "tables", "records")) -> Report:
+        """The Report every renderer uses. ``parts`` leaves out what a rendering does not read (the summary's
+        rows, the display table, the flat records), so a 10^5-row table is not held three times to print one."""
         ts = self.task_scores
         lb = ts.leaderboard
         prov = provenance(command=self.command, inputs={lb.source: lb.sha256},
                           recipe=f"{ts.recipe.name} {ts.recipe.version}",
                           rules=[r.label for r in self.rankings], policies=self.policies)
+        summary = self.summary() if "summary" in parts else {"schema": SCHEMA, "benchmark": ts.recipe.name}
+        tables = {"ranking": self.display_rows()} if "tables" in parts else {}
         return Report(f"auditkit rerank: {ts.recipe.title} ({lb.source.rsplit('/', 1)[-1]})", [], prov,
-                      self.summary(), {"ranking": self.display_rows()}, footer=self.footer(),
-                      records=self.flat_rows())
+                      summary, tables, footer=self.footer(),
+                      records=self.flat_rows() if "records" in parts else None)
 
     def to_dict(self) -> dict[str, Any]:
         return self.to_report().as_dict()
 
     def render(self, fmt: str = "table") -> str:
-        return self.to_report().render(fmt)
+        # what each rendering reads: CSV the records; the human formats the display table; JSON (and machine
+        # formats from plugins) everything
+        parts = {"csv": ("records",), "table": ("tables",), "markdown": ("tables",), "html": ("tables",),
+                 "latex": ("tables",)}.get(fmt, ("summary", "tables", "records"))
+        return self.to_report(parts).render(fmt)
 
     def to_pandas(self):
         """One row per system; columns ``<label>_score``, ``<label>_rank``, ``<label>_rank_change``."""
@@ -199,12 +217,13 @@ class RerankResult:
         return self.to_report()._repr_html_()
 
 
-def _num(x) -> float | None:
-    return float(x) if x is not None and np.isfinite(x) else None
-
-
-def _int(x) -> int | None:
-    return int(x) if x is not None and np.isfinite(x) else None
+def _values(x: np.ndarray, kind=float) -> list:
+    """Plain Python numbers for JSON and tables, None where not finite (one pass, not a call per cell)."""
+    finite = np.isfinite(x)
+    values = (x if kind is float else np.where(finite, x, 0).astype(np.int64)).tolist()
+    if finite.all():
+        return values
+    return [v if ok else None for v, ok in zip(values, finite.tolist())]
 
 
 def _signed(x: int | None) -> str | None:
