@@ -199,6 +199,9 @@ class Check:
     ``run(context)`` receives the context built by the ``auditkit_make_check_context`` hook (the audit plugin's
     AuditContext: leaderboard, recipe, task scores, claims, options) and yields
     :class:`auditkit.report.Finding` objects. ``needs_claims`` checks run only when a claims table is given.
+    ``applies_to`` says which evidence the check reads: ``"table"`` (a score table; ``auditkit audit`` runs these),
+    ``"battles"`` (pairwise battles; ``auditkit arena`` runs these with its context) or ``"instances"``
+    (per-instance logs; ``auditkit rescore``).
     """
 
     name: str
@@ -207,6 +210,7 @@ class Check:
     default: bool = True
     needs_claims: bool = False
     replaces: str | None = None  # replace the record of this kind with this name on purpose (see docs/hooks.md)
+    applies_to: str = "table"
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,29 @@ def test_importing_the_plugin_is_cheap():
             "bad = [m for m in ('torch', 'pandas', 'scipy', 'jax') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_battle_checks_are_registered_records_and_a_third_party_one_runs(tmp_path, restore_registry):
+    # the arena's checks come from the registry (applies_to="battles"), so a plugin's battle check runs in
+    # `auditkit arena` like a first-party one, and `auditkit audit` (score tables) never runs them
+    seen = []
+
+    def count_models(ctx):
+        seen.append(ctx)
+        yield auditkit.Finding("akt.models", "info", "counted the models")
+
+    class Plugin:
+        @auditkit.hookimpl
+        def auditkit_register_checks(self):
+            return [auditkit.Check("akt.models", count_models, "counts models", applies_to="battles")]
+
+    auditkit.get_registry().register(Plugin(), "akt-battle-check")
+    p = tmp_path / "b.csv"
+    p.write_text(BATTLES)
+    doc = json.loads(run(p, "--format", "json").output)
+    assert "akt.models" in [f["check"] for f in doc["findings"]] and len(seen) == 1
+    battle = {n for n, c in auditkit.get_registry().records("checks").items() if c.applies_to == "battles"}
+    assert {"arena.disconnected", "arena.position-bias", "akt.models"} <= battle
+    from auditkit_plugins.audit.context import selected_checks
+
+    assert not {c.name for c in selected_checks(None, have_claims=True)} & battle

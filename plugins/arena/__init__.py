@@ -41,6 +41,14 @@ def auditkit_register_rating_models():
 
 
 @auditkit.hookimpl
+def auditkit_register_checks():
+    # pairwise-data checks (applies_to="battles"): `auditkit arena` runs them, `auditkit audit` does not
+    from .checks import CHECKS
+
+    return list(CHECKS)
+
+
+@auditkit.hookimpl
 def auditkit_register_commands(cli):
     from .command import arena_command
 

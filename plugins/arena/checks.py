@@ -288,24 +288,28 @@ def published(ctx: ArenaContext):
     yield from compare_published(ctx)
 
 
+def _battle_check(name, run, description, **fields):
+    return auditkit.Check(name, run, description, applies_to="battles", **fields)
+
+
 CHECKS = (
-    auditkit.Check("arena.disconnected", disconnected,
+    _battle_check("arena.disconnected", disconnected,
                    "the comparison graph is disconnected: ratings across components are not identified"),
-    auditkit.Check("arena.never-beaten", never_beaten,
+    _battle_check("arena.never-beaten", never_beaten,
                    "a model that never loses nor ties: its MLE rating is +infinity"),
-    auditkit.Check("arena.never-wins", never_wins,
+    _battle_check("arena.never-wins", never_wins,
                    "a model that never wins nor ties (or a group that never beats another): the MLE diverges"),
-    auditkit.Check("arena.few-battles", few_battles,
+    _battle_check("arena.few-battles", few_battles,
                    "models whose interval is wider than --max-interval, with the battles that would fix it"),
-    auditkit.Check("arena.position-bias", position_bias,
+    _battle_check("arena.position-bias", position_bias,
                    "the model shown first wins more (or less) than half of the decisive battles (binomial test)"),
-    auditkit.Check("arena.intransitive", intransitive,
+    _battle_check("arena.intransitive", intransitive,
                    "significant win cycles a > b > c > a that Bradley-Terry cannot represent, observed vs fitted"),
-    auditkit.Check("arena.category-flip", category_flip,
+    _battle_check("arena.category-flip", category_flip,
                    "two top models whose order reverses significantly within a category"),
-    auditkit.Check("arena.sensitivity", sensitivity,
+    _battle_check("arena.sensitivity", sensitivity,
                    "how the top of the table moves with ties handling, a tie model, style control and the anchor"),
-    auditkit.Check("arena.published", published,
+    _battle_check("arena.published", published,
                    "a published ratings table recomputed from the battles, each mismatch explained",
                    default=False),
 )
@@ -313,12 +317,19 @@ CHECKS = (
 IDENTIFIABILITY = ("arena.disconnected", "arena.never-beaten", "arena.never-wins")
 
 
+def battle_checks() -> list:
+    """Every registered check that reads battles (``applies_to="battles"``): these and third-party ones."""
+    return [c for c in {id(c): c for c in auditkit.get_registry().records("checks").values()}.values()
+            if c.applies_to == "battles"]
+
+
 def run_checks(ctx: ArenaContext, names=None) -> list[Finding]:
-    chosen = [c for c in CHECKS if (names is None and (c.default or (c.name == "arena.published"
+    checks = battle_checks()
+    chosen = [c for c in checks if (names is None and (c.default or (c.name == "arena.published"
                                                                       and ctx.published is not None)))
               or (names is not None and c.name in names)]
     if names is not None:
-        known = {c.name for c in CHECKS}
+        known = {c.name for c in checks}
         bad = [n for n in names if n not in known]
         if bad:
             raise auditkit.errors.unknown_name("arena check", bad[0], known)

@@ -176,9 +176,10 @@ def analyse(pc: PairCounts, *, models: Sequence[str] = ("bt",), ci: str = "sandw
 
 
 def _default_names(ctx):
-    from .checks import CHECKS
+    from .checks import battle_checks
 
-    return [c.name for c in CHECKS if c.default or (c.name == "arena.published" and ctx.published is not None)]
+    return [c.name for c in battle_checks()
+            if c.default or (c.name == "arena.published" and ctx.published is not None)]
 
 
 def top_order(fit, k: int = 10) -> list[str]:

@@ -94,7 +94,8 @@ def selected_checks(names: list[str] | None, *, have_claims: bool) -> list:
     from auditkit.errors import unknown_name
     from auditkit.registry import get_registry
 
-    checks = get_registry().records("checks")
+    # score-table checks only: pairwise and per-instance checks run under their own commands
+    checks = {n: c for n, c in get_registry().records("checks").items() if c.applies_to == "table"}
     if names:
         out = []
         for n in names:
