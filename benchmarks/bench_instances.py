@@ -14,8 +14,8 @@ Two ways to run it:
 Data: ``synthetic.make_parquet``: 10 systems x 10 tasks x rows/100 instances, binary scores (as acc /
 exact_match logs are), Snappy Parquet in row groups of 10^6 rows. The hand-written baselines compute exactly what
 re-scoring needs (count, sum, sum of squares per system x task x metric; for pairs count, sum d, sum d^2 per
-task x pair); auditkit additionally computes min / max per group (used to explain missing instances) and uses
-compensated sums (DuckDB ``fsum``) so that its engines agree to 1e-12.
+task x pair), with plain ``sum`` (``duckdb-sql``) and with the compensated ``fsum`` auditkit uses so that its
+engines agree to 1e-12 (``duckdb-sql-fsum``).
 """
 
 from __future__ import annotations
@@ -66,13 +66,16 @@ FROM read_parquet('{path}') a JOIN read_parquet('{path}') b
 GROUP BY a.task, a.metric, a.system, b.system"""
 
 
-def duckdb_sql(path, pairs: bool):
+def duckdb_sql(path, pairs: bool, fsum: bool = False):
     from auditkit_plugins.instances.engine_duckdb import connect
 
     con = connect()   # the same settings as the engine: threads = cores, the same memory limit
-    out = con.execute(DUCKDB_GROUPS.format(path=path)).fetchall()
+    groups, join = DUCKDB_GROUPS, DUCKDB_PAIRS
+    if fsum:          # the same exactness as auditkit's engine: compensated sums
+        groups, join = groups.replace("sum(", "fsum("), join.replace("sum(", "fsum(")
+    out = con.execute(groups.format(path=path)).fetchall()
     if pairs:
-        out = con.execute(DUCKDB_PAIRS.format(path=path)).fetchall()
+        out = con.execute(join.format(path=path)).fetchall()
     return out
 
 
@@ -96,6 +99,7 @@ METHODS = {
     "auditkit-numpy": lambda p, pairs: auditkit_rescore(p, "numpy", pairs),
     "auditkit-dask": lambda p, pairs: auditkit_rescore(p, "dask", pairs),
     "duckdb-sql": duckdb_sql,
+    "duckdb-sql-fsum": lambda p, pairs: duckdb_sql(p, pairs, fsum=True),
     "polars": polars_lazy,
 }
 
@@ -221,7 +225,7 @@ def main(argv=None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", nargs="*", type=float, default=[])
-    ap.add_argument("--methods", default="duckdb-sql,auditkit-duckdb,polars,auditkit-dask,auditkit-numpy")
+    ap.add_argument("--methods", default="duckdb-sql,duckdb-sql-fsum,auditkit-duckdb,polars,auditkit-dask,auditkit-numpy")
     ap.add_argument("--pairs", choices=["no", "yes", "both"], default="both")
     ap.add_argument("--max-numpy-rows", type=float, default=1e7)
     ap.add_argument("--max-dask-pair-rows", type=float, default=1e7)
