@@ -181,3 +181,10 @@ def test_duckdb_engine_on_ten_million_parquet_rows_against_polars(tmp_path):
         assert s.n == e["n"] == 100_000
         assert s.score == e["s"] / e["n"]
         assert s.se == pytest.approx(math.sqrt((e["q"] - e["s"] ** 2 / e["n"]) / (e["n"] - 1) / e["n"]), abs=1e-15)
+
+
+def test_a_scanned_file_is_described_after_the_scan(parquet_samples):
+    res = rescore(read(parquet_samples, in_memory=False), engine="duckdb", pairs=False, progress=False)
+    (found,) = res.instances.found
+    assert found.systems == tuple(f"sys-{i:04d}" for i in range(6)) and found.tasks == ("task-000", "task-001")
+    assert (found.rows, found.instances) == (6 * 2 * 1500 * 4, 2 * 1500)

@@ -179,5 +179,5 @@ def read(path, *, in_memory: bool | None = None, **options) -> InstanceSet:
                            has_corpus=table.column("prediction").null_count < table.num_rows)
     from .table import Found
 
-    found = Found(str(p), f"long-{fmt}", (), (), (), -1, -1, ("scanned by the engine; counts in the scores table",))
+    found = Found(str(p), f"long-{fmt}", (), (), (), -1, -1, ("scanned by the engine",))
     return InstanceSet(None, (str(p),), fmt, found=[found], inputs={str(p): f"size:{size}"}, nbytes=size)

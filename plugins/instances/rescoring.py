@@ -123,11 +123,30 @@ def rescore(paths, *, engine: str | None = None, reported=None, reader: str | No
     with bar(progress, total=1 + int(pairs), desc=f"rescore ({name})") as tick:
         suff = reduce(iset, name, pairs=pairs, progress=tick)
     scores = task_scores(suff)
+    _fill_scanned_found(iset, suff)
     all_reported = list(iset.reported) + extra
     findings, comparison = explain(all_reported, scores, iset)
     findings += stderr_findings(iset.reported, scores)
     ps = pair_stats(suff) if pairs else []
     return RescoreResult(iset, name, reason, scores, ps, findings, comparison, time.perf_counter() - t0, suff)
+
+
+def _fill_scanned_found(iset, suff) -> None:
+    """A file left on disk is described after the engine's scan: systems, tasks, metrics, rows, and instances
+    (per task the most any system has, summed over tasks)."""
+    import dataclasses
+
+    if not any(f.rows < 0 for f in iset.found) or len(iset.files) != 1:
+        return
+    g = suff.groups
+    per_task: dict[str, float] = {}
+    for (system, task, metric), f in g.rows():
+        per_task[task] = max(per_task.get(task, 0.0), f["n"])
+    iset.found = [dataclasses.replace(f, systems=tuple(sorted(set(g.keys["system"]))),
+                                      tasks=tuple(sorted(set(g.keys["task"]))),
+                                      metrics=tuple(sorted(set(g.keys["metric"]))),
+                                      instances=int(sum(per_task.values())), rows=int(g.fields["rows"].sum()))
+                  if f.rows < 0 else f for f in iset.found]
 
 
 def paired(paths, *, engine: str | None = None, reader: str | None = None, progress: bool | None = None) -> list:
