@@ -188,3 +188,19 @@ def test_a_scanned_file_is_described_after_the_scan(parquet_samples):
     (found,) = res.instances.found
     assert found.systems == tuple(f"sys-{i:04d}" for i in range(6)) and found.tasks == ("task-000", "task-001")
     assert (found.rows, found.instances) == (6 * 2 * 1500 * 4, 2 * 1500)
+
+
+def test_large_in_memory_tables_go_to_duckdb_unless_it_is_missing(monkeypatch):
+    import pyarrow as pa
+
+    from auditkit_plugins.instances import engines
+    from auditkit_plugins.instances.table import InstanceSet, conform
+
+    n = engines.AUTO_NUMPY_ROWS + 1
+    t = conform(pa.table({"system": pa.array(["A"] * n), "task": pa.array(["t"] * n), "metric": pa.array(["m"] * n),
+                          "instance": pa.array([str(i) for i in range(n)]), "value": np.zeros(n)}))
+    big = InstanceSet(t, nbytes=1)
+    assert choose(big, None)[0] == "duckdb"
+    monkeypatch.setattr(engines, "_have", lambda module: False)
+    name, reason = choose(big, None)
+    assert name == "numpy" and "duckdb is not installed" in reason

@@ -1,7 +1,8 @@
 """Engine choice: ``numpy`` (in memory) for small inputs, ``duckdb`` for larger ones, ``dask`` on request.
 
-The default is chosen by input size (``AUTO_NUMPY_BYTES``): in-memory harness logs and long files below it go to
-numpy; anything scanned from disk goes to DuckDB. Dask is never picked automatically (it pays a cluster start-up
+The default is chosen by input size: in-memory tables up to ``AUTO_NUMPY_ROWS`` rows (harness logs, small files)
+go to numpy; larger in-memory tables and anything scanned from disk go to DuckDB (numpy when DuckDB is not
+installed). Dask is never picked automatically (it pays a cluster start-up
 and shuffles the self-join); ask for it with ``--engine dask``. The choice and its reason are printed in the footer.
 """
 
@@ -11,6 +12,7 @@ from auditkit.errors import unknown_name
 
 ENGINES = ("numpy", "duckdb", "dask")
 AUTO_NUMPY_BYTES = 32 * 1024 * 1024
+AUTO_NUMPY_ROWS = 250_000      # above this DuckDB is faster on an in-memory Arrow table too (zero-copy scan)
 
 
 def choose(iset, engine: str | None) -> tuple[str, str]:
@@ -20,9 +22,20 @@ def choose(iset, engine: str | None) -> tuple[str, str]:
     if engine not in (None, "auto"):
         return engine, "--engine"
     size = iset.nbytes
-    if iset.in_memory and size < AUTO_NUMPY_BYTES:
-        return "numpy", f"input {size / 2**20:.1f} MiB < {AUTO_NUMPY_BYTES // 2**20} MiB, in memory"
-    return "duckdb", f"input {size / 2**20:.1f} MiB" + (" on disk" if not iset.in_memory else "")
+    if iset.in_memory:
+        rows = iset.table.num_rows
+        if rows <= AUTO_NUMPY_ROWS and size < AUTO_NUMPY_BYTES:
+            return "numpy", f"{rows} rows in memory"
+        if not _have("duckdb"):
+            return "numpy", f"{rows} rows in memory; duckdb is not installed (pip install 'auditkit[instances]')"
+        return "duckdb", f"{rows} rows in memory > {AUTO_NUMPY_ROWS}"
+    return "duckdb", f"input {size / 2**20:.1f} MiB on disk"
+
+
+def _have(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def reduce(iset, engine: str, *, pairs: bool = True, progress=None):
