@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 
-import numpy as np
 
 from .stats_record import (CORPUS_FIELDS, GROUP_FIELDS, GROUP_KEYS, PAIR_FIELDS, PAIR_KEYS, Sufficient,
                            block_from_columns)
