@@ -209,14 +209,14 @@ class _HostRankHistogram:
     def _block(self, scores, out) -> None:
         r, n = scores.shape
         key, tmp, flag = self.key[:r], self.tmp[:r], self.flag[:r]
-        np.negative(scores, out=key.view(np.float64))
-        key.view(np.float64)[...] += 0.0              # -0.0 -> +0.0: the two zeros tie
+        np.subtract(0.0, scores, out=key.view(np.float64))   # -scores, and both zeros become +0.0 (they tie)
         np.bitwise_and(key, _MAGNITUDE, out=tmp)
-        np.subtract(tmp.view(np.uint64), np.uint64(1), out=out.view(np.uint64))
-        np.less(out.view(np.uint64), np.uint64((1 << 52) - 1), out=flag)
+        # subnormal (0 < m < 2^52) or NaN (m > inf bits) in one unsigned comparison: m - 2^52 wraps below 2^52
+        np.subtract(tmp.view(np.uint64), np.uint64(1 << 52), out=out.view(np.uint64))
+        np.greater(out.view(np.uint64), np.uint64(int(_INF_BITS) - (1 << 52)), out=flag)
         odd = bool(flag.any())
-        if not odd:
-            np.greater(tmp, _INF_BITS, out=flag)
+        if odd:                                        # zeros wrapped too: they are fine
+            flag &= tmp != 0
             odd = bool(flag.any())
         if odd or self.bits > 11:                     # NaN/subnormal, or too many systems to pack with 51-bit keys
             out[...] = np.reshape(rank_histogram_indices(np, tie_ordinals(scores, negate=True)), (r, n))
@@ -243,6 +243,18 @@ class _HostRankHistogram:
             out += start
         else:
             out += self.column
+
+
+def _single_blas_thread():
+    """One BLAS thread for the batch loop (threadpoolctl, when installed; else None). The loop's matrix products
+    are small (resamples x tasks x systems) and the rest of each batch is single-threaded numpy: an idle OpenBLAS
+    worker spin-waits after every product and takes the second core from it (measured: the task bootstrap runs
+    2x slower with two BLAS threads than with one on a loaded 2-core machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 # -- resampling -----------------------------------------------------------------------------------------------------
@@ -519,6 +531,7 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
     bar = _progress(n_resamples, f"bootstrap {rule}", progress)
     done = 0
     kept: list[np.ndarray] = []
+    single = _single_blas_thread() if on_numpy else None
     try:
         while done < n_resamples:
             b = min(batch, n_resamples - done)
@@ -569,6 +582,8 @@ def bootstrap_ranks(values: np.ndarray, weights: np.ndarray, rule: str = "arithm
             bar.update(b)
     finally:
         bar.close()
+        if single is not None:
+            single.unregister()
     R = n_resamples
     inv = np.empty(n, np.int64)
     inv[perm] = np.arange(n)
