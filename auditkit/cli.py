@@ -170,7 +170,9 @@ def emit_report(report, fmt: str, output: str | None, fail_on: str = "error") ->
 
 
 class AuditkitGroup(click.Group):
-    """Loads plugin subcommands lazily and turns AuditkitError into a clear message and exit code 2."""
+    """Loads plugin subcommands lazily, turns AuditkitError into a clear message and exit code 2, and after a
+    command names the plugins that failed to load or register in one line on stderr (``AUDITKIT_QUIET_PLUGINS=1``
+    silences it; ``auditkit plugins --check`` lists every error)."""
 
     _plugins_loaded = False
 
@@ -195,24 +197,77 @@ class AuditkitGroup(click.Group):
         except AuditkitError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            if ctx.invoked_subcommand not in (None, "plugins", "install"):
+                _warn_broken_plugins()
+
+
+def _warn_broken_plugins() -> None:
+    """One line on stderr naming the plugins that failed to load or register (so far: records are collected lazily,
+    so a broken hook of a kind the command never used is not seen)."""
+    import os
+
+    from . import registry
+
+    if os.environ.get(registry.QUIET_ENV, "").strip() not in ("", "0") or registry._REGISTRY is None:
+        return
+    reg = registry._REGISTRY
+    broken = sorted(i.name for i in reg.plugins.values()
+                    if i.errors and not i.disabled and i.name not in reg.unknown_disabled)
+    if broken:
+        click.echo(f"auditkit: warning: {len(broken)} plugin{'s' if len(broken) != 1 else ''} failed to load or "
+                   f"register: {', '.join(broken)} (see `auditkit plugins --check`; {registry.QUIET_ENV}=1 "
+                   "silences this)", err=True)
+
+
+def _plugins_dir_option(ctx, param, value):
+    """``--plugins-dir DIR`` (repeatable): add DIR to AUDITKIT_PLUGINS_DIR before any plugin is loaded."""
+    if value:
+        import os
+
+        from . import registry
+
+        dirs = [d for d in os.environ.get(registry.PLUGINS_DIR_ENV, "").split(os.pathsep) if d]
+        os.environ[registry.PLUGINS_DIR_ENV] = os.pathsep.join([*dirs, *value])
+        if registry._REGISTRY is not None:
+            registry.reset_registry()
+            AuditkitGroup._plugins_loaded = False
+    return value
 
 
 @click.group(cls=AuditkitGroup)
-@click.version_option(package_name="auditkit")
+@click.version_option(package_name="leaderboard-auditkit")
+@click.option("--plugins-dir", "plugins_dir", multiple=True, is_eager=True, expose_value=False,
+              callback=_plugins_dir_option, type=click.Path(file_okay=False),
+              help="Load every .py file in DIR as a plugin (repeatable; also AUDITKIT_PLUGINS_DIR, os.pathsep-"
+                   "separated).")
 def cli():
     """Audit benchmark leaderboards and the claims made with them.
 
     \b
+    Plugins: AUDITKIT_DISABLE_PLUGINS=a,b turns plugins off; AUDITKIT_LOAD_PLUGINS=a,b loads only these
+    third-party plugins (empty: none); AUDITKIT_QUIET_PLUGINS=1 silences the broken-plugin warning.
+
+    \b
     Examples:
       auditkit rerank leaderboards/glue/glue-2021-vote-and-rank.csv --mean harmonic
-      auditkit plugins
+      auditkit plugins --check
+      auditkit --plugins-dir my_plugins/ rerank table.csv --mean my-mean
     """
 
 
 @cli.command("plugins")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def plugins_command(fmt):
-    """List plugins: distribution, version, what each provides, and its errors."""
+@click.option("--check", "check", is_flag=True,
+              help="Exit 1 when any plugin failed to load or register, listing each error on stderr.")
+def plugins_command(fmt, check):
+    """List plugins: distribution, version, what each provides or replaces, and its errors.
+
+    \b
+    Examples:
+      auditkit plugins
+      auditkit plugins --check          # in CI: exit 1 if a plugin is broken
+    """
     import json
 
     from .diagnostics import missing_requirements
@@ -225,12 +280,17 @@ def plugins_command(fmt):
     infos = sorted(reg.plugins.values(), key=lambda i: i.name)
     if fmt == "json":
         click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
-        return
-    for info in infos:
+    for info in infos if fmt != "json" else ():
         status = "disabled" if info.disabled else ("ERROR" if info.errors else "ok")
+        if info.disabled and getattr(info, "disabled_reason", ""):
+            status = f"disabled: {info.disabled_reason}"
         click.echo(f"{info.name}  [{status}]  {info.distribution or '-'} {info.version or ''}  ({info.module})")
         for kind, names in sorted(info.provides.items()):
             click.echo(f"    {kind}: {', '.join(names)}")
+        for text in getattr(info, "replaces", ()):
+            click.echo(f"    replaces {text}")
+        for text in getattr(info, "replaced", ()):
+            click.echo(f"    replaced: {text}")
         for name in info.provides.get("diagnostics", []):
             missing = missing_requirements(reg.get("diagnostics", name))
             if missing:
@@ -239,6 +299,40 @@ def plugins_command(fmt):
             click.echo(f"    commands: {', '.join(info.commands)}")
         for err in info.errors:
             click.echo(f"    error: {err}")
+    if check:
+        broken = [i for i in infos if i.errors and not i.disabled]
+        for info in broken:
+            for err in info.errors:
+                click.echo(f"error: plugin {info.name!r}: {err}", err=True)
+        if broken:
+            click.echo(f"{len(broken)} of {len(infos)} plugins failed to load or register", err=True)
+            sys.exit(1)
+        click.echo(f"all {len(infos)} plugins loaded and registered cleanly", err=True)
+
+
+@cli.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("packages", nargs=-1, required=True, type=click.UNPROCESSED)
+def install_command(packages):
+    """Install plugins (or anything pip installs) into the environment auditkit runs in: runs
+    `python -m pip install PACKAGES...` with this auditkit's own Python, passing every option on to pip.
+
+    \b
+    Examples:
+      auditkit install auditkit-example
+      auditkit install -e ./plugins/example_plugin
+      auditkit install --upgrade auditkit-example
+    """
+    import subprocess
+
+    argv = [sys.executable, "-m", "pip", "install", *packages]
+    click.echo(f"running: {' '.join(argv)}", err=True)
+    code = subprocess.call(argv)
+    if code == 0:
+        from .registry import reset_registry
+
+        reset_registry()
+        click.echo("installed; `auditkit plugins --check` lists what is loaded", err=True)
+    sys.exit(code)
 
 
 def split_names(values) -> list[str]:

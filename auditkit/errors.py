@@ -73,7 +73,7 @@ class MissingDependencyError(AuditkitError):
     """An optional dependency is not installed."""
 
     def __init__(self, package: str, feature: str, extra: str | None = None):
-        install = f"pip install 'auditkit[{extra}]'" if extra else f"pip install {package}"
+        install = f"pip install 'leaderboard-auditkit[{extra}]'" if extra else f"pip install {package}"
         super().__init__(f"{feature} needs the optional package {package!r}, which is not installed; "
                          f"install it with: {install}")
 

@@ -9,12 +9,24 @@ Isolation covers every ``BaseException`` a plugin raises (``SystemExit``, ``Keyb
 one propagates. What a plugin prints to stdout while it is imported or registers records is captured (kept on its
 info, shown by ``auditkit plugins``) so it never mixes into ``--format json`` output. A recipe's regular
 expressions are compiled when it is registered; an invalid one makes the recipe a plugin error, never a crash later.
+
+A hook is a function marked ``@auditkit.hookimpl``, or an unmarked function whose name is a hook specification. A
+marked function with an unknown name, or an unmarked ``auditkit_*`` function whose name is close to a hook's, is a
+misspelled hook (the plugin is left out, the closest name suggested); any other ``auditkit_*`` attribute (a helper,
+a submodule, ``import auditkit_mypkg.sub``) is not a hook.
+
+Switches: ``AUDITKIT_DISABLE_PLUGINS=a,b`` turns plugins off; ``AUDITKIT_LOAD_PLUGINS=a,b`` loads only these
+third-party plugins (empty: none; auditkit's own always load); ``AUDITKIT_PLUGINS_DIR=DIR[:DIR]`` (or
+``auditkit --plugins-dir DIR``) loads every ``DIR/*.py`` as a one-off plugin named after the file. A record with
+``replaces="NAME"`` takes the name NAME (and its aliases) over from the record registered before it, on purpose;
+both plugins show it in ``auditkit plugins``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import io
 import os
 import re
@@ -32,6 +44,11 @@ from .records import NAME_PATTERN, RECORD_KINDS
 
 ENTRY_POINT_GROUP = "auditkit"
 DISABLE_ENV = "AUDITKIT_DISABLE_PLUGINS"
+LOAD_ENV = "AUDITKIT_LOAD_PLUGINS"          # allowlist of third-party plugins; set but empty: none
+PLUGINS_DIR_ENV = "AUDITKIT_PLUGINS_DIR"    # folders of one-off .py plugins, os.pathsep-separated
+QUIET_ENV = "AUDITKIT_QUIET_PLUGINS"        # 1: no stderr line naming broken plugins
+DISTRIBUTION = "leaderboard-auditkit"       # auditkit's own distribution: its plugins are first-party
+HOOK_NAMES = frozenset(n for n in dir(hookspecs) if n.startswith("auditkit_"))
 
 
 @dataclass
@@ -47,6 +64,9 @@ class PluginInfo:
     disabled: bool = False
     commands: list[str] = field(default_factory=list)
     output: str = ""  # what the plugin printed to stdout while loading (captured, never on the real stdout)
+    disabled_reason: str = ""
+    replaces: list[str] = field(default_factory=list)   # records this plugin took over ("aggregator 'harmonic' ...")
+    replaced: list[str] = field(default_factory=list)   # its records another plugin took over
 
     @property
     def ok(self) -> bool:
@@ -55,11 +75,33 @@ class PluginInfo:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "module": self.module, "distribution": self.distribution,
                 "version": self.version, "disabled": self.disabled, "provides": self.provides,
-                "commands": self.commands, "errors": self.errors, "output": self.output}
+                "commands": self.commands, "errors": self.errors, "output": self.output,
+                "disabled_reason": self.disabled_reason, "replaces": self.replaces, "replaced": self.replaced}
 
 
 def disabled_names() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+
+
+def allowed_names() -> set[str] | None:
+    """The third-party plugins AUDITKIT_LOAD_PLUGINS allows (None when it is not set; empty set: none)."""
+    if LOAD_ENV not in os.environ:
+        return None
+    return {n.strip() for n in os.environ[LOAD_ENV].split(",") if n.strip()}
+
+
+def _first_party(ep) -> bool:
+    return ep.dist is not None and ep.dist.name == DISTRIBUTION
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, plus: an unmarked plain function whose name is a hook specification is a hook too."""
+
+    def parse_hookimpl_opts(self, plugin, name):
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name in HOOK_NAMES and inspect.isfunction(inspect.getattr_static(plugin, name, None)):
+            return {}
+        return opts
 
 
 class _UserInterrupt:
@@ -107,7 +149,7 @@ class Registry:
 
     def __init__(self, load_entry_points: bool = True):
         self.unknown_disabled: list[str] = []  # names in AUDITKIT_DISABLE_PLUGINS that match no plugin
-        self.pm = pluggy.PluginManager("auditkit")
+        self.pm = _PluginManager("auditkit")
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self._records: dict[str, dict[str, Any]] = {}
@@ -120,8 +162,8 @@ class Registry:
         from importlib.metadata import entry_points
 
         off = disabled_names()
-        eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
-                     key=lambda ep: (ep.dist is None or ep.dist.name != "auditkit", ep.name))
+        allow = allowed_names()
+        eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (not _first_party(ep), ep.name))
         self.unknown_disabled = sorted(off - {ep.name for ep in eps})
         installed = sorted({ep.name for ep in eps})
         for name in self.unknown_disabled:  # listed by `auditkit plugins` with the reason, and said on stderr once
@@ -141,7 +183,10 @@ class Registry:
                 continue
             self.plugins[ep.name] = info
             if ep.name in off:
-                info.disabled = True
+                info.disabled, info.disabled_reason = True, f"in {DISABLE_ENV}"
+                continue
+            if allow is not None and ep.name not in allow and not _first_party(ep):
+                info.disabled, info.disabled_reason = True, f"not in {LOAD_ENV}"
                 continue
             loaded = []
             n_errors = len(info.errors)
@@ -152,7 +197,57 @@ class Registry:
                                           for e in info.errors[n_errors:]]
                 continue
             self._register(loaded[0], info)
+        self._load_plugins_dirs(off, allow)
+        if allow:
+            for name in sorted(allow - set(self.plugins)):
+                print(f"auditkit: warning: {name!r} is named in {LOAD_ENV}, but no installed plugin has this name",
+                      file=sys.stderr)
         self._check_hook_names()
+
+    def _load_plugins_dirs(self, off: set[str], allow: set[str] | None) -> None:
+        """Every ``*.py`` (not starting with ``_``) in each AUDITKIT_PLUGINS_DIR folder, in name order, as a plugin
+        named after the file; its provenance is the file and its sha256."""
+        import hashlib
+        import importlib.util
+        from pathlib import Path
+
+        for folder in [d for d in os.environ.get(PLUGINS_DIR_ENV, "").split(os.pathsep) if d]:
+            if not Path(folder).is_dir():
+                self.plugins[folder] = PluginInfo(name=folder, module=folder, errors=[
+                    f"{PLUGINS_DIR_ENV} (or --plugins-dir) names {folder!r}, which is not a directory"])
+                continue
+            for path in sorted(Path(folder).glob("*.py")):
+                if path.name.startswith("_"):
+                    continue
+                name = path.stem
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+                info = PluginInfo(name=name, module=str(path), distribution=f"file:{path}",
+                                  version=f"sha256:{digest}")
+                if name in self.plugins:
+                    info.errors.append(f"duplicate plugin name {name!r}: already provided by "
+                                       f"{self.plugins[name].distribution or self.plugins[name].module}; ignored")
+                    self.plugins[f"{name} ({path})"] = info
+                    continue
+                self.plugins[name] = info
+                if name in off:
+                    info.disabled, info.disabled_reason = True, f"in {DISABLE_ENV}"
+                    continue
+                if allow is not None and name not in allow:
+                    info.disabled, info.disabled_reason = True, f"not in {LOAD_ENV}"
+                    continue
+                loaded = []
+                with _plugin_code(info, f"importing {path}"):
+                    spec = importlib.util.spec_from_file_location(f"auditkit_plugins_dir.{name}", path)
+                    module = importlib.util.module_from_spec(spec)
+                    sys.modules[spec.name] = module
+                    spec.loader.exec_module(module)
+                    loaded.append(module)
+                if info.errors or not loaded:
+                    sys.modules.pop(f"auditkit_plugins_dir.{name}", None)
+                    info.errors = [e.replace(f"importing {path} raised", f"failed to import {path}:")
+                                   for e in info.errors]
+                    continue
+                self._register(loaded[0], info)
 
     def register(self, obj: Any, name: str, *, distribution: str | None = None) -> PluginInfo:
         """Register a plugin object (module or instance) by hand, e.g. from a test or a notebook."""
@@ -174,11 +269,19 @@ class Registry:
             info.errors.append(f"cannot register: {exc}")
 
     def _check_hook_names(self) -> None:
-        """Catch ``auditkit_*`` hooks that match no specification (typos), then let pluggy confirm with check_pending."""
-        known = [n for n in dir(hookspecs) if n.startswith("auditkit_")]
+        """Catch misspelled hooks (a function marked ``@auditkit.hookimpl`` whose name is no hook, or an unmarked
+        ``auditkit_*`` function whose name is close to a hook's), then let pluggy confirm with check_pending. Other
+        ``auditkit_*`` attributes (helpers, submodules, constants) are not hooks."""
+        known = sorted(HOOK_NAMES)
         for plugin_name, plugin in list(self.pm.list_name_plugin()):
             for attr in dir(plugin):
-                if attr.startswith("auditkit_") and attr not in known:
+                if not attr.startswith("auditkit_") or attr in known:
+                    continue
+                value = inspect.getattr_static(plugin, attr, None)
+                if not (inspect.isfunction(value) or inspect.ismethod(value)):
+                    continue
+                marked = hasattr(value, "auditkit_impl")
+                if marked or difflib.get_close_matches(attr, known, n=1, cutoff=0.85):
                     hint = difflib.get_close_matches(attr, known, n=1)
                     msg = f"implements unknown hook {attr!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
                     info = self.plugins.get(plugin_name)
@@ -241,7 +344,11 @@ class Registry:
                     info.errors.append(f"auditkit_register_{kind}: {problem}")
                     continue
                 names = (record.name, *getattr(record, "aliases", ()))
-                clash = next((n for n in names if n in found), None)
+                taken_over = self._take_over(kind, record, found, info, impl.plugin_name)
+                if taken_over is None:
+                    continue
+                names = tuple(dict.fromkeys((*names, *taken_over)))
+                clash = next((n for n in names if n in found and n not in taken_over), None)
                 if clash is not None:
                     info.errors.append(f"duplicate {kind[:-1]} name {clash!r}: already registered by plugin "
                                        f"{self._providers[(kind, clash)]!r}; this one (from {impl.plugin_name!r}) "
@@ -252,6 +359,39 @@ class Registry:
                     self._providers[(kind, n)] = impl.plugin_name
                 info.provides.setdefault(kind, []).append(record.name)
         return found
+
+    def _take_over(self, kind: str, record: Any, found: dict[str, Any], info: PluginInfo, plugin: str
+                   ) -> list[str] | None:
+        """For a record with ``replaces="NAME"``: the names (NAME and its aliases) it takes over from the record
+        registered before it, removed from ``found``; [] when it replaces nothing; None (with an error on
+        ``info``) when NAME is unknown or was already replaced by another plugin."""
+        target_name = getattr(record, "replaces", None)
+        if target_name is None:
+            return []
+        singular = kind[:-1].replace("_", " ")
+        target = found.get(target_name)
+        if target is None:
+            hint = difflib.get_close_matches(str(target_name), list(found), n=1)
+            info.errors.append(f"auditkit_register_{kind}: {singular} {record.name!r} replaces {target_name!r}, but no "
+                               f"{singular} has that name" + (f"; did you mean {hint[0]!r}?" if hint else
+                                                              " (is the plugin that provides it disabled?)"))
+            return None
+        owner = self._providers[(kind, target_name)]
+        if getattr(target, "replaces", None) is not None:
+            info.errors.append(f"duplicate {singular} name {target_name!r}: already replaced by plugin {owner!r}; "
+                               f"this one (from {plugin!r}) is ignored")
+            return None
+        names = [n for n, r in found.items() if r is target]
+        for n in names:
+            del found[n]
+        mine = f"{singular} {target_name!r} of plugin {owner!r}"
+        if mine not in info.replaces:
+            info.replaces.append(mine)
+        theirs = f"{singular} {target_name!r} by plugin {plugin!r}"
+        owner_info = self.plugins.get(owner)
+        if owner_info is not None and theirs not in owner_info.replaced:
+            owner_info.replaced.append(theirs)
+        return names
 
     def get(self, kind: str, name: str) -> Any:
         """The record of ``kind`` called ``name`` or a UsageError listing every available name."""
@@ -328,4 +468,4 @@ def reset_registry() -> None:
 
 
 
-__all__ = ["Registry", "PluginInfo", "get_registry", "reset_registry", "PluginError"]
+__all__ = ["Registry", "PluginInfo", "get_registry", "reset_registry", "PluginError", "DISTRIBUTION"]

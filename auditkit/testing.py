@@ -47,6 +47,7 @@ __all__ = ["ConformanceError", "CheckContext", "make_context", "SAMPLE_TABLES", 
 DOMAINS = ("any", "nonnegative", "positive")
 COMPARES = ("close", "le", "ge", "true")
 NAN_IN_COMPOSITE = ("zero", "missing")
+APPLIES_TO = ("table", "battles", "instances")  # Check.applies_to: the evidence a check reads
 RTOL = 1e-12  # "equal" for scores: the tie rule compares to 12 significant digits
 
 
@@ -130,13 +131,14 @@ def _subject(kind: str, record: Any) -> str:
     return f"{kind} {getattr(record, 'name', record)!r}"
 
 
-def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: str | None = None) -> list[str]:
+def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: Any = None) -> list[str]:
     """Names of ``record`` (name and aliases) already taken by a different record of ``kind`` in the loaded
     registry (first-party plugins included), unless the record says ``replaces=`` that name on purpose."""
     from .registry import get_registry
 
     reg = registry if registry is not None else get_registry()
     own_module = own_module or (_UNDER_TEST[-1] if _UNDER_TEST else None)
+    own = {getattr(own_module, "__name__", own_module), getattr(own_module, "__file__", None)} - {None}
     try:
         taken = reg.records(kind)
     except Exception:  # noqa: BLE001 - a broken registry is reported by `auditkit plugins`, not here
@@ -149,7 +151,7 @@ def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: st
             continue
         owner = reg.provider(kind, name) or "?"
         info = reg.plugins.get(owner)
-        if own_module is not None and info is not None and info.module == own_module:
+        if info is not None and info.module in own:
             continue  # the plugin under test is installed too: that is its own record
         dist = f" ({info.distribution} {info.version})" if info is not None and info.distribution else ""
         out.append(f"the name {name!r} is already taken by {kind[:-1]} {other.name!r} of plugin {owner!r}{dist}: "
@@ -158,7 +160,7 @@ def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: st
     return out
 
 
-_UNDER_TEST: list[str | None] = []  # the module check_plugin is checking: its own installed records are no clash
+_UNDER_TEST: list[Any] = []  # the module check_plugin is checking: its own installed records are no clash
 
 
 # -- aggregators ---------------------------------------------------------------------------------------------------
@@ -950,8 +952,9 @@ def _json_problem(value: Any, path: str = "evidence") -> str | None:
 
 def check_check(record: Check, context: Any = None) -> dict[str, Any]:
     """Check an :class:`auditkit.Check`: a valid name, callable ``run``, a description, boolean ``default`` and
-    ``needs_claims``; and for ``run(context)`` on ``context`` (or, when None, on two small built-in leaderboards,
-    one with a missing cell and a tie, that a check must survive without crashing): it returns an iterable (a list,
+    ``needs_claims``, ``applies_to`` one of table/battles/instances; and for ``run(context)`` on ``context`` (or,
+    when None and the check reads score tables, on two small built-in leaderboards, one with a missing cell and a
+    tie, that a check must survive without crashing): it returns an iterable (a list,
     or a generator that yields), every item is an :class:`auditkit.Finding` whose ``check`` is the record's name,
     with a known severity, a non-empty message and JSON-serializable evidence, and two runs give the same findings.
     Returns {"findings": [finding dicts of the last context]}.
@@ -974,9 +977,14 @@ def check_check(record: Check, context: Any = None) -> dict[str, Any]:
     p.check = "name-clash"
     for problem in _clash_problems(record, "checks"):
         p.add(problem)
+    applies_to = getattr(record, "applies_to", "table")
+    if applies_to not in APPLIES_TO:
+        p.add(f"applies_to {applies_to!r} is not one of {', '.join(APPLIES_TO)}")
     p.check = "run"
     if context is not None:
         contexts = [("on the given context", context)]
+    elif applies_to != "table":  # the built-in samples are score tables: pass a context of the check's evidence
+        contexts = []
     else:
         contexts = p.guard("building the sample contexts", _default_contexts)
         if contexts is _FAILED:
@@ -1343,7 +1351,7 @@ def check_plugin(plugin: Any, *, name: str = "plugin-under-test", samples: dict[
                 options["sample_path"] = sample
             if kind == "aggregators" and rname in (skip or {}):
                 options["skip"] = tuple(skip[rname])
-            _UNDER_TEST.append(getattr(plugin, "__name__", None))
+            _UNDER_TEST.append(plugin)
             try:
                 check_record(record, **options)
             except ConformanceError as exc:

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import auditkit
-from auditkit.registry import DISABLE_ENV, Registry
+from auditkit.registry import DISABLE_ENV, DISTRIBUTION, Registry
 from auditkit.testing import check_aggregator, check_check, check_plugin, check_recipe, make_context
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,6 +240,36 @@ def test_the_whole_plugin_passes_check_plugin(example_path):
     assert by_entry_point == provided
 
 
+def test_the_plugin_ships_the_real_mteb_snapshot():
+    """The plugin's tests and the tutorial read tests/data/mteb-leaderboard.tsv: byte for byte the benchbench file
+    (sha256 as recorded in shared/leaderboards-raw/benchbench-socialfoundations/PROVENANCE.md)."""
+    import hashlib
+
+    shipped = (PLUGIN / "tests" / "data" / "mteb-leaderboard.tsv").read_bytes()
+    assert shipped == MTEB.read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == "3aae7353524b9275e6fc3fc0e5a22dbdfd904ca0875fd250c2c1f916f1af7e88"
+
+
+def test_the_one_off_plugin_file_of_the_tutorial(example_path):
+    out = run_cli(example_path, "--plugins-dir", str(PLUGIN / "one_off"), "rerank", str(MTEB), "--mean",
+                  "best-k:k=3", "--format", "json")
+    (rule,) = json.loads(out.stdout)["summary"]["rules"]
+    assert rule["label"] == "best-k(k=3)" and rule["provider"].startswith("file:")
+    from auditkit.testing import check_aggregator
+
+    sys.path.insert(0, str(PLUGIN / "one_off"))
+    try:
+        import best_k
+    finally:
+        sys.path.pop(0)
+    record = best_k.auditkit_register_aggregators()[0]
+    # it ignores task weights on purpose: the two weight checks are skipped by name, everything else holds
+    check_aggregator(record, skip=["weights-matter", "weights-split"])
+    with pytest.raises(auditkit.testing.ConformanceError) as info:
+        check_aggregator(record)
+    assert info.value.failed == ["weights-matter", "weights-split"]
+
+
 def test_the_plugins_own_test_suite_passes(example_path):
     env = dict(os.environ)
     if example_path:
@@ -247,7 +277,7 @@ def test_the_plugins_own_test_suite_passes(example_path):
     out = subprocess.run([sys.executable, "-m", "pytest", str(PLUGIN / "tests"), "-q", "-p", "no:cacheprovider",
                           "-p", "no:xdist"], capture_output=True, text=True, env=env, cwd=PLUGIN, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:]
-    assert re.search(r"\b8 passed\b", out.stdout), out.stdout[-500:]
+    assert re.search(r"\b29 passed\b", out.stdout), out.stdout[-500:]
 
 
 # -- without it ---------------------------------------------------------------------------------------------------
@@ -255,7 +285,7 @@ def test_the_tool_works_with_the_example_disabled(example_path):
     listed = json.loads(run_cli(example_path, "plugins", "--format", "json", disable="example").stdout)
     (example,) = [p for p in listed if p["name"] == "example"]
     assert example["disabled"] is True and example["provides"] == {} and example["commands"] == []
-    assert all(not p["errors"] for p in listed if p["distribution"] == "auditkit"), \
+    assert all(not p["errors"] for p in listed if p["distribution"] == DISTRIBUTION), \
         [(p["name"], p["errors"]) for p in listed if p["errors"]]
     glue = run_cli(example_path, "rerank", str(GLUE), "--mean", "harmonic", "--format", "json", disable="example")
     assert glue.returncode == 0 and json.loads(glue.stdout)["summary"]["benchmark"] == "glue"

@@ -331,8 +331,8 @@ def test_registry_bug_first_registered_provider_wins(broken_registry):
 
 def test_duplicate_plugin_names_name_both_distributions(broken_registry):
     dup = broken_registry.plugins["means (akt-same-ep-name)"]
-    assert dup.errors == ["duplicate plugin name 'means': already provided by auditkit; ignored"]
-    assert broken_registry.plugins["means"].distribution == "auditkit"
+    assert dup.errors == ["duplicate plugin name 'means': already provided by leaderboard-auditkit; ignored"]
+    assert broken_registry.plugins["means"].distribution == "leaderboard-auditkit"
     assert broken_registry.plugins["means"].module == "auditkit_plugins.means"
     assert "geometric" in broken_registry.plugins["means"].provides["aggregators"]
 
@@ -407,8 +407,8 @@ def test_auditkit_plugins_lists_every_broken_plugin_with_its_error(plugins_json)
     assert len(dup) == 1 and "already registered by plugin 'dup-" in dup[0]
     assert plugins_json["means (akt-same-ep-name)"]["name"] == "means"  # listed under its own name, twice
     assert plugins_json["means (akt-same-ep-name)"]["errors"] == [
-        "duplicate plugin name 'means': already provided by auditkit; ignored"]
-    assert plugins_json["means"]["distribution"] == "auditkit"
+        "duplicate plugin name 'means': already provided by leaderboard-auditkit; ignored"]
+    assert plugins_json["means"]["distribution"] == "leaderboard-auditkit"
 
 
 def test_auditkit_plugins_table_shows_errors(broken):

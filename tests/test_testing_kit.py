@@ -114,7 +114,8 @@ def test_every_registered_reader_honours_the_contract(record, reader_samples):
 @parametrize_conformance("checks")
 def test_every_registered_check_honours_the_contract(record):
     check_check(record)
-    check_check(record, make_context(CURATED / "glue" / "glue-2023-benchbench.csv"))
+    if getattr(record, "applies_to", "table") == "table":  # battle/instance checks get their own command's context
+        check_check(record, make_context(CURATED / "glue" / "glue-2023-benchbench.csv"))
 
 
 @parametrize_conformance("techniques")
@@ -308,6 +309,16 @@ def test_a_check_returning_none_or_crashing_is_reported():
     assert p.startswith("on built-in sample 1 (a clean table with a human baseline): run(context) raised "
                         "IndexError: list index out of range")
     assert "test_testing_kit.py:" in p  # the place in the plugin's code
+
+
+def test_a_check_of_other_evidence_is_not_run_on_the_sample_tables():
+    def battles_only(context):
+        return [auditkit.Finding("battles-only", "info", f"{len(context.battles)} battles")]
+
+    facts = check_check(auditkit.Check("battles-only", battles_only, "reads battles", applies_to="battles"))
+    assert facts == {"findings": []}
+    (p,) = problems(check_check, auditkit.Check("odd", battles_only, "reads what?", applies_to="tables"))
+    assert p == "applies_to 'tables' is not one of table, battles, instances"
 
 
 def test_a_nondeterministic_check_is_reported():

@@ -27,7 +27,9 @@ def auditkit_register_aggregators():
             "trimmed-mean", trimmed_mean,
             "weighted trimmed mean: drops the fraction `trim` of the task-weight mass from each end "
             "(trim=0 is the arithmetic mean, trim->0.5 the weighted median)",
-            params=(auditkit.Parameter("trim", 0.1, "fraction of the weight cut from each end, in [0, 0.5)"),),
+            # declared range: `--mean trimmed-mean:trim=0.7` is refused before the function runs, naming the range
+            params=(auditkit.Parameter("trim", 0.1, "fraction of the weight cut from each end", low=0.0, high=0.5,
+                                       inclusive=(True, False)),),
             aliases=("trimmed",),
         )
     ]

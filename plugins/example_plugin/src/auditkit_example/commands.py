@@ -19,7 +19,7 @@ def mteb_weights(file, fmt):
 
     \b
     Example:
-      auditkit mteb-weights ../shared/leaderboards-raw/benchbench-socialfoundations/mteb-leaderboard.tsv
+      auditkit mteb-weights tests/data/mteb-leaderboard.tsv      (from the plugin's folder)
     """
     import numpy as np
 

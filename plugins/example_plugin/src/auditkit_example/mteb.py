@@ -3,7 +3,7 @@
 The leaderboard shows one column per task category, named with its dataset count ("Classification Average
 (12 datasets)"), and the published score "Average (56 datasets)", which is the mean over the 56 datasets, i.e. the
 category averages weighted by their dataset counts. On the benchbench snapshot
-(shared/leaderboards-raw/benchbench-socialfoundations/mteb-leaderboard.tsv, 83 rows) this weighting reproduces the
+(a copy is in tests/data/mteb-leaderboard.tsv, 83 rows) this weighting reproduces the
 published Average for all 83 rows within the rounding of the displayed values (74 of them within half a unit of
 the published value's last digit); the unweighted mean of the 7 categories reproduces none.
 """
