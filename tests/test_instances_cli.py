@@ -81,3 +81,14 @@ def test_api_functions_survive_their_modules_being_imported():
         for mod in ("rescoring", "resampling", "differences", "pairstats", "loading"):
             importlib.import_module(f"auditkit_plugins.instances.{mod}")
         assert callable(getattr(pkg, name)) and not isinstance(getattr(pkg, name), type(pkg)), name
+
+
+def test_rescore_bootstrap_table_and_seed():
+    res = run(FIX / "inspect", "--bootstrap", "50", "--seed", "3", "--no-pairs", "--format", "json", "--no-progress")
+    assert res.exit_code == 0
+    doc = json.loads(res.output)
+    rows = doc["tables"]["instance bootstrap"]
+    assert [r["system"] for r in rows] == ["mockllm/sys-a", "mockllm/sys-b", "mockllm/sys-c"]
+    assert rows[0]["rank_low"] == 1 and doc["provenance"]["seed"] == 3
+    assert run(FIX / "inspect", "--bootstrap", "50", "--seed", "3", "--no-pairs", "--format", "json",
+               "--no-progress").output.split('"provenance"')[0] == res.output.split('"provenance"')[0]

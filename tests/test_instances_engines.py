@@ -204,3 +204,13 @@ def test_large_in_memory_tables_go_to_duckdb_unless_it_is_missing(monkeypatch):
     monkeypatch.setattr(engines, "_have", lambda module: False)
     name, reason = choose(big, None)
     assert name == "numpy" and "duckdb is not installed" in reason
+
+
+def test_bootstrap_matrix_of_a_file_on_disk_is_read_through_duckdb(parquet_samples):
+    from auditkit_plugins.instances.resampling import dense_matrix
+
+    s1, X1 = dense_matrix(read(parquet_samples, in_memory=True), "task-001", "acc")
+    s2, X2 = dense_matrix(read(parquet_samples, in_memory=False), "task-001", "acc")
+    assert s1 == s2 and X1.shape == (6, 1500)
+    np.testing.assert_allclose(np.sort(X1, axis=1), np.sort(X2, axis=1), atol=1e-15)
+    np.testing.assert_allclose(X1.mean(axis=1), X2.mean(axis=1), atol=1e-15)

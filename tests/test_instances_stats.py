@@ -225,3 +225,14 @@ def test_report_lists_the_instances_driving_significant_pairs():
     (row,) = res.report().tables["instances driving significant differences"]
     assert (row["a_better"], row["b_better"], row["ties"]) == (30, 0, 30)
     assert row["top_instances"].startswith("i00000 (+1)")
+
+
+@pytest.mark.parametrize("systems", [3, 401])
+def test_bootstrap_rank_intervals_put_the_best_system_first(systems):
+    """Both rank paths (pairwise comparison up to 400 systems, competition_rank beyond) rank higher scores first."""
+    rng = np.random.default_rng(13)
+    X = (rng.random((systems, 300)) < np.linspace(0.9, 0.1, systems)[:, None]).astype(float)
+    X[0] = 1.0                                                    # always right: rank 1 in every resample
+    r = bootstrap_matrix(X, n_resamples=30, seed=0)
+    assert r.rank_low[0] == r.rank_high[0] == 1
+    assert r.rank_low[-1] > systems / 2

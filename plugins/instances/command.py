@@ -17,11 +17,14 @@ from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_repo
               help="A published table (CSV: system, task, metric, value) to compare the recomputed scores with.")
 @click.option("--pairs/--no-pairs", default=True, show_default=True,
               help="Paired differences, SEs, MDE and adjusted p-values for every pair of systems.")
+@click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Instance-bootstrap resamples per task (0: none): score SEs, percentile and rank intervals.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
 @FORMAT_OPTION
 @OUTPUT_OPTION
 @FAIL_ON_OPTION
-def rescore_command(paths, engine, reader, reported, pairs, progress, fmt, output, fail_on):
+def rescore_command(paths, engine, reader, reported, pairs, n_boot, seed, progress, fmt, output, fail_on):
     """Re-score per-instance evaluation logs (lm-evaluation-harness, Inspect, HELM, long tables) and explain every
     difference from the aggregates the harness reported.
 
@@ -30,9 +33,14 @@ def rescore_command(paths, engine, reader, reported, pairs, progress, fmt, outpu
       auditkit rescore lm-eval-output/ --format markdown
       auditkit rescore logs/*.eval --no-pairs
       auditkit rescore instances.parquet --engine duckdb --reported published.csv -o rescore.json --format json
+      auditkit rescore logs/ --bootstrap 2000 --seed 0
     """
     from .rescoring import rescore
 
     result = rescore(list(paths), engine=None if engine == "auto" else engine, reader=reader, reported=reported,
                      pairs=pairs, progress=progress)
-    emit_report(result.report(), fmt, output, fail_on)
+    report = result.report()
+    if n_boot:
+        report.tables["instance bootstrap"] = result.bootstrap_rows(n_boot, seed=seed, progress=progress)
+        report.provenance["seed"] = seed
+    emit_report(report, fmt, output, fail_on)

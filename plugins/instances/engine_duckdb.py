@@ -65,7 +65,7 @@ def base_view(con, iset) -> tuple[set[str], bool]:
             select.append(c if c == "sample" else cast(c, "DOUBLE"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW base AS SELECT {', '.join(select)} FROM {src}")
     has_sample = "sample" in present and con.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM base WHERE sample IS NOT NULL LIMIT 1)").fetchone()[0] > 0
+        "SELECT count(*) FROM (SELECT 1 FROM base WHERE sample IS NOT NULL LIMIT 1)").fetchall()[0][0] > 0
     return present, has_sample
 
 

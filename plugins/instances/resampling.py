@@ -49,12 +49,7 @@ def dense_matrix(iset, task: str, metric: str):
     """(systems, X) for one task and metric: per-instance means, every system on every instance."""
     from auditkit.errors import InputError
 
-    iset = iset.materialize()
-    import pyarrow.compute as pc
-
-    t = iset.table
-    sub = t.filter(pc.and_(pc.equal(t.column("task"), task), pc.equal(t.column("metric"), metric)))
-    sub = sub.filter(pc.is_valid(sub.column("value")))
+    sub = _task_rows(iset, task, metric)
     if sub.num_rows == 0:
         raise InputError(f"no instances for task {task!r}, metric {metric!r}")
     from .engine_numpy import _codes
@@ -73,6 +68,23 @@ def dense_matrix(iset, task: str, metric: str):
                          "instance bootstrap is paired and needs every system on every instance")
     order = np.argsort(systems)
     return [systems[i] for i in order], (sums / counts)[order]
+
+
+def _task_rows(iset, task: str, metric: str):
+    """Arrow table (system, instance, value) of one task and metric: filtered in memory, or pushed down to DuckDB
+    for files on disk (only this task's rows are read)."""
+    import pyarrow.compute as pc
+
+    if iset.in_memory:
+        t = iset.table
+        sub = t.filter(pc.and_(pc.equal(t.column("task"), task), pc.equal(t.column("metric"), metric)))
+        return sub.filter(pc.is_valid(sub.column("value"))).select(["system", "instance", "value"])
+    from .engine_duckdb import base_view, connect
+
+    con = connect()
+    base_view(con, iset)
+    return con.sql("SELECT system, CAST(instance AS VARCHAR) AS instance, value FROM base WHERE task = $task AND "
+                   "metric = $metric AND value IS NOT NULL", params={"task": task, "metric": metric}).to_arrow_table()
 
 
 def bootstrap_matrix(X, *, n_resamples: int = 2000, method: str = "multinomial", seed: int | None = 0,
@@ -127,7 +139,8 @@ def _bootstrap_matrix(X, n_resamples, method, seed, batch, level, progress, syst
             progress(b)
     alpha = 1.0 - level
     key = -tie_key(out)
-    ranks = 1 + (key[:, :, None] > key[:, None, :]).sum(axis=1) if S <= 400 else _ranks(key)
+    # rank of system j = 1 + the systems whose key (minus the score) is smaller: competition ranking "1224"
+    ranks = 1 + (key[:, :, None] < key[:, None, :]).sum(axis=1) if S <= 400 else _ranks(key)
     diffs_var = np.var(out[:, :, None] - out[:, None, :], axis=0, ddof=1) if S <= 400 else np.full((S, S), np.nan)
     return BootstrapResult(list(systems) if systems is not None else [str(i) for i in range(S)], task, metric,
                            X.mean(axis=1), out.std(axis=0, ddof=1), np.quantile(out, alpha / 2, axis=0),

@@ -62,6 +62,29 @@ class RescoreResult:
                          "top_instances": ", ".join(f"{r['instance']} ({r['d']:+g})" for r in d["top"])})
         return rows
 
+    def bootstrap_rows(self, n_resamples: int, *, seed: int | None = 0, progress=None) -> list[dict]:
+        """The streamed instance bootstrap for every (task, metric) of a mean metric: one row per system with the
+        bootstrap SE, percentile interval and rank interval. A task where some system lacks an instance the others
+        have is skipped (the bootstrap is paired) and listed with the reason."""
+        from auditkit.errors import InputError
+
+        from .progress import bar
+        from .resampling import bootstrap_matrix, dense_matrix
+
+        rows = []
+        keys = sorted({(s.task, s.metric) for s in self.scores if s.kind == "mean"})
+        for task, metric in keys:
+            try:
+                systems, X = dense_matrix(self.instances, task, metric)
+            except InputError as exc:
+                rows.append({"task": task, "metric": metric, "system": None, "note": str(exc)})
+                continue
+            with bar(progress, total=n_resamples, desc=f"bootstrap {task}") as tick:
+                res = bootstrap_matrix(X, n_resamples=n_resamples, seed=seed, progress=tick, systems=systems,
+                                       task=task, metric=metric)
+            rows += [{"task": task, "metric": metric, **r} for r in res.rows()]
+        return rows
+
     def report(self):
         from auditkit import Finding, Report, provenance
 
