@@ -82,11 +82,17 @@ def test_terminal_fits_its_width_and_counts_wide_characters():
 
 
 def test_terminal_width_from_columns_and_unlimited_when_piped(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
     long = Report("t", findings=[Finding("c", "info", "word " * 60)])
     monkeypatch.setenv("COLUMNS", "50")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr("sys.stdout", Tty())
     assert max(len(x) for x in long.render("table").splitlines()) <= 50
-    monkeypatch.delenv("COLUMNS")
-    assert max(len(x) for x in long.render("table").splitlines()) > 250  # a pipe gets whole lines
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert max(len(x) for x in long.render("table").splitlines()) > 250  # a pipe gets whole lines, COLUMNS or not
 
 
 def test_colour_only_on_a_tty_without_no_color(monkeypatch):

@@ -33,14 +33,14 @@ window.addEventListener('load', function () {
   r.verdict_bottom = v ? v.getBoundingClientRect().bottom : null;
   document.querySelectorAll('table').forEach(function (t) {
     var w = t.closest('.ak-scroll'), b = (w || t).getBoundingClientRect();
-    r.tables.push({id: t.id, framed: !!w, right: b.right, overflow: w ? getComputedStyle(w).overflowX : null,
+    r.tables.push({id: t.parentNode.id, framed: !!w, right: b.right, overflow: w ? getComputedStyle(w).overflowX : null,
                    scrolls: w ? w.scrollWidth > w.clientWidth : false});
   });
   r.svgs = document.querySelectorAll('svg').length;
   r.svg_right = Math.max.apply(null, [0].concat([].map.call(document.querySelectorAll('figure'),
       function (f) { return f.getBoundingClientRect().right; })));
   // sorting: click the first numeric header of the largest table twice (descending), read that column
-  var big = [].slice.call(document.querySelectorAll('table.ak-sortable'))
+  var big = [].slice.call(document.querySelectorAll('[data-ak-sortable] > table'))
       .sort(function (a, b) { return b.tBodies[0].rows.length - a.tBodies[0].rows.length; })[0];
   if (big) {
     var heads = [].slice.call(big.tHead.rows[0].cells), k = heads.findIndex(function (h) {
@@ -52,7 +52,7 @@ window.addEventListener('load', function () {
         .filter(function (x) { return x !== null; }).map(Number);
       r.sort_state = heads[k].getAttribute('aria-sort');
     }
-    var tools = document.querySelector('.ak-tools[data-for="' + big.id + '"] input');
+    var tools = document.querySelector('.ak-tools[data-for="' + big.parentNode.id + '"] input');
     if (tools) {
       var first = big.tBodies[0].rows[0].textContent.trim().slice(0, 6);
       tools.value = 'zzzz-no-such-row'; tools.dispatchEvent(new Event('input'));

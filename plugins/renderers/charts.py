@@ -176,14 +176,15 @@ def scatter_svg(systems: Sequence[str], ranks: Sequence[Sequence[int]], rules: S
     """Rank under the first rule (x) against the rank under each other rule (y), one panel per rule; points off
     the diagonal are the movers, the largest ones labelled."""
     n = max(max(r) for r in ranks)
-    size, gap, top = 260, 70, 40
+    size, gap, top = 260, 70, 52
     panels = len(rules) - 1
     width, height = 50 + panels * (size + gap), top + size + 60
 
     out = [f"<svg class='ak-bump ak-scatter' xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
            f"viewBox='0 0 {width} {height}' role='img' aria-label='{_esc(title)}' {FONT} font-size='11'>",
-           f"<text x='50' y='16' font-size='13' font-weight='600'>{_esc(title)} ({len(systems)} systems: rank "
-           f"under {_esc(rules[0])} against each other rule)</text>"]
+           f"<text x='50' y='14' font-size='13' font-weight='600'>{_esc(title)}</text>"
+           f"<text x='50' y='28' fill='#555'>{len(systems)} systems: the rank under {_esc(rules[0])} (x) against "
+           "the rank under each other rule (y)</text>"]
     for p in range(panels):
         ox = 50 + p * (size + gap)
 

@@ -75,7 +75,7 @@ PAGE_CSS = "body{margin:1.2em 2em;max-width:none}"
 
 JS = """(function(root){
 function key(td){var v=td.getAttribute('data-v');return v===null?td.textContent.trim():v;}
-root.querySelectorAll('table.ak-sortable').forEach(function(t){
+root.querySelectorAll('[data-ak-sortable] > table').forEach(function(t){
  var heads=t.tHead.rows[0].cells;
  Array.prototype.forEach.call(heads,function(th,ci){
   th.tabIndex=0;th.title='sort';
@@ -97,7 +97,7 @@ root.querySelectorAll('table.ak-sortable').forEach(function(t){
  });
 });
 root.querySelectorAll('.ak-tools').forEach(function(tools){
- var t=root.querySelector('#'+tools.getAttribute('data-for'));if(!t)return;
+ var w=root.querySelector('#'+tools.getAttribute('data-for')),t=w&&w.querySelector('table');if(!t)return;
  var box=tools.querySelector('input'),sev=tools.querySelector('select'),count=tools.querySelector('.ak-count');
  function apply(){
   var q=(box&&box.value||'').toLowerCase(),s=sev?sev.value:'',n=0;
@@ -183,7 +183,7 @@ def table_html(rows: Sequence[dict[str, Any]], tid: str, *, columns: Sequence[st
             cells.append(f"<td class='{' '.join(klass)}'{attrs}>{_e(text)}</td>" if klass
                          else f"<td{attrs}>{_e(text)}</td>")
         body.append(f"<tr class='{_e(cls)}'>" + "".join(cells) + "</tr>" if cls else "<tr>" + "".join(cells) + "</tr>")
-    return (f"<div class='ak-scroll'><table id='{tid}' class='ak-sortable'><thead><tr>{head}</tr></thead>"
+    return (f"<div class='ak-scroll' id='{tid}' data-ak-sortable='1'><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -218,6 +218,20 @@ def _bump(report: Report) -> str:
     if data:
         systems, ranks, rules = data
         return charts.bump_svg(systems, ranks, rules)
+    ranking = report.tables.get("ranking")
+    if ranking:  # a result report's display table: "pub rank" and one "<rule> rank" (or "rank") per rule
+        cols = list(ranking[0])
+        rank_cols = [c for c in cols if c == "pub rank"] + [c for c in cols if c == "rank" or
+                                                            (c.endswith(" rank") and c != "pub rank")]
+        if len(rank_cols) >= 2 and "system" in cols:
+            labels = ["published" if c == "pub rank" else (c[:-5] if c.endswith(" rank") else "rank")
+                      for c in rank_cols]
+            if labels[1:] == ["rank"]:
+                labels[1] = "rerank"
+            keep = [r for r in ranking if all(isinstance(r.get(c), int) for c in rank_cols)]
+            if keep:
+                return charts.bump_svg([str(r["system"]) for r in keep], [[r[c] for c in rank_cols] for r in keep],
+                                       labels, title="Ranks: published and under each rule")
     rows = report.summary.get("rows") if isinstance(report.summary.get("rows"), list) else None
     rules = [r.get("label") for r in report.summary.get("rules", []) if isinstance(r, dict)]
     if rows and rules and all(isinstance(r, dict) and "rules" in r for r in rows):
@@ -317,8 +331,8 @@ def matrix_html(rows: list[dict[str, Any]], tid: str) -> str:
             cells.append(f"<td class='num {cls}'{title}>{_e(v)}</td>" if cls or delta
                          else f"<td>{_e('' if v is None else v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<div class='ak-scroll'><table id='{tid}' class='ak-sortable ak-matrix'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (f"<div class='ak-scroll ak-matrix' id='{tid}' data-ak-sortable='1'><table><thead><tr>{head}</tr>"
+            f"</thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 # -- the page -----------------------------------------------------------------------------------------------------

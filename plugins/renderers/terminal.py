@@ -1,8 +1,8 @@
 """The terminal rendering: verdict and summary first, findings grouped by severity with their line, then the
 tables fitted to the width, then the footer and provenance.
 
-Width: ``width=`` option, else ``COLUMNS``, else the terminal's when standard output is one, else unlimited (a
-pipe or file gets whole lines). Widths are display widths (East Asian wide characters count two columns,
+Width: ``width=`` option, else the terminal's when standard output is one (``COLUMNS`` overrides it), else
+unlimited (a pipe or file gets whole lines). Widths are display widths (East Asian wide characters count two columns,
 combining marks none). Cells that do not fit are cut with an ellipsis, messages are wrapped. Numbers get one
 number of decimals per column (``digits=`` / ``--digits`` to fix it). Colour (ANSI) only when ``color=True``, or
 by default when standard output is a terminal and ``NO_COLOR`` is unset.
@@ -77,11 +77,11 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
 
 
 def terminal_width(width: int | None = None, stream=None) -> int | None:
+    """``width`` when given; else, when ``stream`` (standard output) is a terminal, its width (``COLUMNS``
+    overrides it, as :func:`shutil.get_terminal_size` reads it); else None: a pipe or a file gets whole lines, so
+    ``grep`` and scripts see every character whatever ``COLUMNS`` a parent process exported."""
     if width:
         return width
-    env = os.environ.get("COLUMNS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
     stream = stream or sys.stdout
     try:
         if stream.isatty():
