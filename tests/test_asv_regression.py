@@ -3,11 +3,11 @@
 A throwaway git repository holds a tiny package and an asv suite; its second commit makes the benchmarked function
 do its work 4 times (a redundant loop: a planted 4x slowdown, far beyond the 20% threshold and beyond what load
 on a shared machine does to a ratio of medians). The history code that `auditkit bench history --quick` runs (git
-archive, pip install --no-deps --no-index --target, `asv run -E existing --set-commit-hash` with QUICK_ASV_ARGS)
-records both; `asv compare --factor 1.2` must list the benchmark as worse from the first to the second and as
+archive, pip install --no-deps --no-index --target, `asv run -E existing --set-commit-hash` with QUICK_ASV_ARGS,
+two passes over the commits with the samples appended) records both; `asv compare --factor 1.2` must list the benchmark as worse from the first to the second and as
 improved the other way. No timing is asserted: the verdicts are asv's (a no-change pair is not asserted clean:
 a 20% swing of load between two runs can happen on a shared machine, and that is not what this test is about).
-Bounded: 2 x (install + 2 asv rounds of one benchmark), about 30 s here.
+Bounded: 2 installs + 4 asv runs of one benchmark, about 20 s here.
 """
 
 from __future__ import annotations
@@ -99,6 +99,14 @@ def test_planted_slowdown_is_flagged_by_asv_compare(tmp_path, monkeypatch):
                                  echo=lines.append)
     assert status == {fast: 0, slow: 0}, "\n".join(lines)
     assert any("s for this commit" in line for line in lines)           # progress with timings
+
+    # both passes landed in one result per commit: 2 passes x 4+ samples, enough for asv's Mann-Whitney test
+    from asv.results import Results
+
+    for commit in (fast, slow):
+        (path,) = (repo / ".asv" / "results" / machine).glob(f"{commit[:8]}-*.json")
+        samples = Results.load(str(path)).get_result_samples("bench_kernels.Tiny.time_work", [])[0]
+        assert len(samples) >= 8, samples
 
     worse = _compare(sys.executable, repo, fast, slow, machine)
     assert "Benchmarks that have got worse" in worse, worse

@@ -26,12 +26,14 @@ from auditkit.errors import UsageError
 CONFIG = "asv.conf.json"
 
 # asv settings of the history (docs/performance.md, "Settings chosen for noise"). Every benchmark gets repeated
-# samples in two rounds, each round in its own process, so one burst of machine load cannot make a point, and
-# the raw samples are kept: `asv compare` then decides with a Mann-Whitney test (8+ samples per side) instead of
-# the ratio alone. The 20% factor is asv compare's --factor 1.2 (REGRESSION_FACTOR).
-QUICK_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(4,8,1.0)", "-a", "warmup_time=0.1",
+# samples in PASSES passes over all the commits (one asv round per commit per pass, samples appended), so a burst
+# of machine load cannot make a point, and the raw samples are kept: `asv compare` then decides with a
+# Mann-Whitney test (8+ samples per side) instead of the ratio alone. The 20% factor is asv compare's --factor 1.2
+# (REGRESSION_FACTOR).
+QUICK_ASV_ARGS = ["--record-samples", "-a", "rounds=1", "-a", "repeat=(4,8,1.0)", "-a", "warmup_time=0.1",
                   "-a", "sample_time=0.02"]
-FULL_ASV_ARGS = ["--record-samples", "-a", "rounds=2", "-a", "repeat=(5,20,20.0)"]
+FULL_ASV_ARGS = ["--record-samples", "-a", "rounds=1", "-a", "repeat=(5,20,20.0)"]
+PASSES = 2                 # passes over all the commits, one asv round each (run_history)
 # --quick benchmarks the history suite (benchmarks/bench_kernels.py: every kernel at a size that takes 10-200 ms)
 # unless -b names others; the full history runs every suite.
 QUICK_SUITE = r"^bench_kernels\."
@@ -151,42 +153,54 @@ def asv_run_command(python: str | None, commit: str, *, quick: bool = False, ben
 
 def run_history(root: Path, commits: list[str], *, python: str | None = None, quick: bool = False,
                 bench: list[str] | None = None, machine: str | None = None, skip_existing: bool = False,
-                extra: list[str] | None = None, echo=print) -> dict[str, int]:
-    """Benchmark each commit (oldest first) into asv's results; returns {commit: asv exit code}."""
+                extra: list[str] | None = None, passes: int = PASSES, echo=print) -> dict[str, int]:
+    """Benchmark each commit (oldest first) into asv's results; returns {commit: asv exit code}.
+
+    Every commit is installed once, then benchmarked in ``passes`` passes over all the commits (one asv round per
+    commit per pass; the first records samples, the next append to them): a stretch of machine load then lands on
+    every commit, not on the one that happened to run during it."""
     config = load_config(root)
     python = canonical_python(python)
     work = root / ".asv" / "history"
     ensure_machine(root, python, machine)
     status: dict[str, int] = {}
+    sites: dict[str, Path] = {}
     t_all = time.monotonic()
-    for i, commit in enumerate(commits, 1):
-        started = time.monotonic()
-        short = commit[:8]
-        if skip_existing and has_results(root, commit, config, machine):
-            echo(f"[{i}/{len(commits)}] {short}: results exist, skipped")
-            status[commit] = 0
-            continue
-        echo(f"[{i}/{len(commits)}] {short}: {git(root, 'log', '-1', '--format=%s', commit)}")
-        src, site = work / "src" / commit, work / "site" / commit
-        try:
-            extract_commit(root, commit, src)
-            install_commit(src, site, python)
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            echo(f"    cannot install {short}: {exc}")
-            status[commit] = -1
-            continue
-        finally:
-            shutil.rmtree(src, ignore_errors=True)
-        env = dict(os.environ, ASV_PYTHONPATH=str(site), AUDITKIT_BENCH_TOLERANT="1")
-        if quick:
-            env["AUDITKIT_BENCH_QUICK"] = "1"     # the history suite at its smallest sizes
-        cmd = asv_run_command(python, commit, quick=quick, bench=bench, machine=machine, extra=extra)
-        proc = subprocess.run(cmd, cwd=root, env=env)
-        status[commit] = proc.returncode
-        shutil.rmtree(site, ignore_errors=True)
-        spent = time.monotonic() - started
-        echo(f"    asv run exit {proc.returncode}" + (" (some benchmarks failed)" if proc.returncode == 2 else "")
-             + f"; {spent:.0f} s for this commit, {time.monotonic() - t_all:.0f} s so far")
+    try:
+        for i, commit in enumerate(commits, 1):
+            short = commit[:8]
+            if skip_existing and has_results(root, commit, config, machine):
+                echo(f"[{i}/{len(commits)}] {short}: results exist, skipped")
+                status[commit] = 0
+                continue
+            echo(f"[{i}/{len(commits)}] {short}: installing: {git(root, 'log', '-1', '--format=%s', commit)}")
+            src, site = work / "src" / commit, work / "site" / commit
+            try:
+                extract_commit(root, commit, src)
+                install_commit(src, site, python)
+                sites[commit] = site
+            except (RuntimeError, subprocess.CalledProcessError) as exc:
+                echo(f"    cannot install {short}: {exc}")
+                status[commit] = -1
+            finally:
+                shutil.rmtree(src, ignore_errors=True)
+        for p in range(1, passes + 1):
+            for i, (commit, site) in enumerate(sites.items(), 1):
+                started = time.monotonic()
+                echo(f"[pass {p}/{passes}, {i}/{len(sites)}] {commit[:8]}: asv run")
+                env = dict(os.environ, ASV_PYTHONPATH=str(site), AUDITKIT_BENCH_TOLERANT="1")
+                if quick:
+                    env["AUDITKIT_BENCH_QUICK"] = "1"     # the history suite at its smallest sizes
+                cmd = asv_run_command(python, commit, quick=quick, bench=bench, machine=machine,
+                                      extra=["--append-samples"] + list(extra or ()) if p > 1 else extra)
+                code = subprocess.run(cmd, cwd=root, env=env).returncode
+                status[commit] = max(status.get(commit, 0), code)
+                echo(f"    asv run exit {code}" + (" (some benchmarks failed)" if code == 2 else "")
+                     + f"; {time.monotonic() - started:.0f} s for this commit in this pass, "
+                     f"{time.monotonic() - t_all:.0f} s so far")
+    finally:
+        for site in sites.values():
+            shutil.rmtree(site, ignore_errors=True)
     return status
 
 
