@@ -170,3 +170,51 @@ def test_the_check_record_follows_the_audit_contract(lmeval):
     found = list(check.run(CheckContext(None, options={"instances": [str(lmeval)]})))
     assert all(isinstance(f, auditkit.Finding) and f.check == "instances.reported" for f in found)
     assert [f.evidence["explanation"] for f in found] == ["unexplained"]
+
+
+def test_lmeval_nested_group_rows_and_a_group_missing_a_metric(lmeval):
+    f = results_file(lmeval)
+    doc = json.loads(f.read_text())
+    em = doc["results"]["gsm8k"]["exact_match,strict-match"]
+    # "reasoning" = arc_easy + the nested group "math" (= gsm8k); lm-eval lists standalone tasks with []
+    doc["group_subtasks"] = {"reasoning": ["arc_easy", "math"], "math": ["gsm8k"], "arc_easy": [], "gsm8k": [],
+                             "cola": []}
+    doc["groups"] = {"math": {"alias": "math", "exact_match,strict-match": em},
+                     "reasoning": {"alias": "reasoning", "acc,none": 0.5}}
+    f.write_text(json.dumps(doc))
+    result = rescore(lmeval, progress=False, pairs=False)
+    rows = {(r["system"], r["task"], r["metric"]): r for r in result.comparison}
+    assert rows[(SYSTEM, "math", "exact_match,strict-match")]["status"] == "reproduced"
+    assert rows[(SYSTEM, "reasoning", "acc")]["status"] == "no instances"   # gsm8k has no acc
+
+
+def test_lmeval_size_weighted_group_is_recognized(lmeval):
+    f = results_file(lmeval)
+    doc = json.loads(f.read_text())
+    doc["group_subtasks"] = {"both": ["arc_easy", "gsm8k"], "arc_easy": [], "gsm8k": [], "cola": []}
+    a = doc["results"]["arc_easy"]["acc_norm,none"]
+    # pretend gsm8k carried acc_norm too: write its samples' exact_match as acc_norm
+    sf = samples_file(lmeval, "gsm8k")
+    lines = []
+    for line in sf.read_text().splitlines():
+        rec = json.loads(line)
+        if rec["filter"] == "flexible-extract":
+            rec["filter"], rec["metrics"], rec["acc_norm"] = "none", ["acc_norm"], rec.pop("exact_match")
+        lines.append(json.dumps(rec))
+    sf.write_text("\n".join(lines) + "\n")
+    g = doc["results"]["gsm8k"]["exact_match,flexible-extract"]
+    doc["groups"] = {"both": {"acc_norm,none": (a * 40 + g * 30) / 70}}
+    f.write_text(json.dumps(doc))
+    rows = {(r["system"], r["task"], r["metric"]): r for r in rescore(lmeval, progress=False).comparison}
+    assert rows[(SYSTEM, "both", "acc_norm")]["status"] == "reproduced (size-weighted)"
+    doc["groups"]["both"]["acc_norm,none"] = (a + g) / 2
+    f.write_text(json.dumps(doc))
+    rows = {(r["system"], r["task"], r["metric"]): r for r in rescore(lmeval, progress=False).comparison}
+    assert rows[(SYSTEM, "both", "acc_norm")]["status"] == "reproduced"
+    doc["groups"]["both"]["acc_norm,none"] = 0.01
+    f.write_text(json.dumps(doc))
+    res = rescore(lmeval, progress=False)
+    rows = {(r["system"], r["task"], r["metric"]): r for r in res.comparison}
+    assert rows[(SYSTEM, "both", "acc_norm")]["status"] == "unexplained"
+    (fd,) = [x for x in res.findings if x.column == "both/acc_norm"]
+    assert fd.evidence["size_weighted"] == pytest.approx((a * 40 + g * 30) / 70)

@@ -59,9 +59,16 @@ def explain(reported, scores, iset) -> tuple[list, list[dict]]:
     from auditkit import Finding
 
     by_key = {(s.system, s.task, s.metric): s for s in scores}
+    groups = {(r.system, r.task): r.components for r in reported if r.components}
     findings, rows = [], []
     for r in reported:
         key = (r.system, r.task, r.metric)
+        if r.components:
+            row, finding = _group(r, by_key, groups)
+            rows.append(row)
+            if finding is not None:
+                findings.append(finding)
+            continue
         s = by_key.get(key)
         row = {"system": r.system, "task": r.task, "metric": r.metric, "reported": r.value,
                "recomputed": s.score if s else None, "difference": (s.score - r.value) if s else None,
@@ -77,6 +84,51 @@ def explain(reported, scores, iset) -> tuple[list, list[dict]]:
         findings.append(Finding(CHECK, severity, message, system=r.system, column=f"{r.task}/{r.metric}",
                                 evidence=evidence))
     return findings, rows
+
+
+def _group_score(system, task, metric, by_key, groups, weighted: bool, seen=()):
+    """(score, instances) of a task or, recursively, of a group of tasks; None when a part is missing."""
+    if task in seen:
+        return None
+    parts = groups.get((system, task))
+    if not parts:
+        s = by_key.get((system, task, metric))
+        return None if s is None else (s.score, s.n)
+    got = [_group_score(system, t, metric, by_key, groups, weighted, (*seen, task)) for t in parts]
+    if any(g is None for g in got):
+        return None
+    n = sum(g[1] for g in got)
+    if weighted:
+        return sum(g[0] * g[1] for g in got) / n, n
+    return sum(g[0] for g in got) / len(got), n
+
+
+def _group(r, by_key, groups):
+    """A group row: reproduced by the unweighted or the size-weighted mean of its subtasks."""
+    from auditkit import Finding
+
+    plain = _group_score(r.system, r.task, r.metric, by_key, groups, weighted=False)
+    sized = _group_score(r.system, r.task, r.metric, by_key, groups, weighted=True)
+    row = {"system": r.system, "task": r.task, "metric": r.metric, "reported": r.value,
+           "recomputed": plain[0] if plain else None, "difference": (plain[0] - r.value) if plain else None,
+           "n": plain[1] if plain else 0, "n_reported": r.n_expected, "status": "", "source": r.source}
+    where = f"{r.task} {r.metric} (group of {len(r.components)})"
+    evidence = {"reported": r.value, "subtasks": list(r.components), "source": r.source}
+    if plain is None:
+        row["status"] = "no instances"
+        return row, Finding(CHECK, "error", f"{where}: a subtask has no instances for this metric", system=r.system,
+                            column=f"{r.task}/{r.metric}", evidence={**evidence, "explanation": "no instances"})
+    evidence.update(unweighted=plain[0], size_weighted=sized[0])
+    if _close(plain[0], r.value, r.tolerance):
+        row["status"] = "reproduced"
+        return row, None
+    if _close(sized[0], r.value, r.tolerance):
+        row.update(status="reproduced (size-weighted)", recomputed=sized[0], difference=sized[0] - r.value)
+        return row, None
+    row["status"] = "unexplained"
+    return row, Finding(CHECK, "error", f"{where}: reported {r.value:.6g}; the mean of its subtasks is "
+                        f"{plain[0]:.6g} (weighted by instances {sized[0]:.6g})", system=r.system,
+                        column=f"{r.task}/{r.metric}", evidence={**evidence, "explanation": "unexplained"})
 
 
 def _classify(r, s, by_key, iset):

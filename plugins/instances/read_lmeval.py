@@ -7,7 +7,8 @@ sanitized model name). Fields read (meaning from lm-eval's docs/interface.md, it
 results JSON
     ``results[task]["<metric>,<filter>"]``   the aggregate reported for a metric under a filter
     ``results[task]["<metric>_stderr,<filter>"]``  its standard error (``"N/A"`` when not computed)
-    ``groups`` / ``group_subtasks``          group rows (averages of subtasks): not re-scored from instances
+    ``groups`` / ``group_subtasks``          group rows: the mean of their subtasks' scores, unweighted or
+                                             weighted by size (``aggregate_metric_list.weight_by_size``)
     ``n-samples[task]``                      ``original`` (dataset size) and ``effective`` (instances scored)
     ``config.limit``                         ``--limit`` (a count, or a fraction when < 1)
     ``model_name``; else ``config.model_args`` (``pretrained=...``); else ``config.model``   the system name
@@ -107,7 +108,8 @@ def _read_one(res: Path) -> InstanceSet:
         raise ParseError("no 'results' object; not an lm-evaluation-harness results file", source=str(res))
     system = model_name(doc, res.parent.name)
     # group rows: "groups", and "group_subtasks" keys with subtasks (lm-eval lists a standalone task with [])
-    groups = set(doc.get("groups") or {}) | {g for g, subs in (doc.get("group_subtasks") or {}).items() if subs}
+    subtasks = {g: tuple(subs) for g, subs in (doc.get("group_subtasks") or {}).items() if subs}
+    groups = set(doc.get("groups") or {}) | set(subtasks)
     nsamp = doc.get("n-samples") or {}
     limit = (doc.get("config") or {}).get("limit")
     reported: list[Reported] = []
@@ -127,6 +129,16 @@ def _read_one(res: Path) -> InstanceSet:
             reported.append(Reported(system, task, metric_key(metric, filt), value, str(res), se,
                                      ns.get("effective"), ns.get("original"), limit))
             wanted.setdefault(task, set()).add(metric)
+    group_rows = {**{g: e for g, e in doc["results"].items() if g in groups}, **(doc.get("groups") or {})}
+    for group, entry in group_rows.items():
+        if group not in subtasks or not isinstance(entry, dict):
+            continue
+        for key, val in entry.items():
+            if key == "alias" or "," not in key or "_stderr," in key or _number(val) is None:
+                continue
+            metric, filt = key.split(",", 1)
+            reported.append(Reported(system, group, metric_key(metric, filt), _number(val), str(res),
+                                     _number(entry.get(f"{metric}_stderr,{filt}")), components=subtasks[group]))
     m = RESULTS_RE.match(res.name)
     ts = m.group("ts") if m else None
     builder = TableBuilder()

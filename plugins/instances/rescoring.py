@@ -107,7 +107,7 @@ class RescoreResult:
             rep.tables["instances driving significant differences"] = drivers
         for f in self.findings:
             rep.add(f)
-        ok = sum(r["status"] == "reproduced" for r in self.comparison)
+        ok = sum(r["status"].startswith("reproduced") and "subset" not in r["status"] for r in self.comparison)
         if self.comparison:
             rep.add(Finding(CHECK, "info", f"{ok} of {len(self.comparison)} reported aggregates reproduced from "
                                            "the instances", evidence={"reproduced": ok,

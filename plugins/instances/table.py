@@ -33,6 +33,8 @@ class Reported:
     ``completed_samples / epochs``); ``n_original``: instances in the dataset (lm-eval ``n-samples.original``,
     Inspect ``dataset.samples``); ``limit``: the harness's ``--limit`` when one was set. ``tolerance`` is the largest
     difference that still counts as reproduced (rounding of a published table; 1e-9 for values a harness wrote).
+    ``components`` names the subtasks of a group row (lm-eval ``groups`` / ``group_subtasks``); its recomputed score
+    is the mean of theirs, unweighted or weighted by instances (lm-eval's ``weight_by_size``), groups nesting.
     """
 
     system: str
@@ -45,6 +47,7 @@ class Reported:
     n_original: int | None = None
     limit: float | None = None
     tolerance: float = 1e-9
+    components: tuple[str, ...] = ()   # a group row (lm-eval ``groups``): the subtasks it aggregates
 
 
 @dataclass(frozen=True)
