@@ -301,3 +301,55 @@ RATIOS = [
     ("rerank 1M-row long CSV (harmonic): auditkit / DuckDB in process", "RerankLong.time_auditkit",
      "RerankLong.time_duckdb", {"rows": 1_000_000}, {"goal": 2.0, "repeat": 3}),
 ]
+
+
+def _paired_ratio(a, b, rounds: int = 7) -> float:
+    """Median over interleaved rounds of time(a) / time(b), each side timed in the same round (A B, then B A):
+    the history figure that machine load moves least (both sides see the same load)."""
+    import statistics
+    import time
+
+    ratios = []
+    for r in range(rounds):
+        t = {}
+        for name, fn in ((("a", a), ("b", b)) if r % 2 == 0 else (("b", b), ("a", a))):
+            t0 = time.perf_counter()
+            fn()
+            t[name] = time.perf_counter() - t0
+        ratios.append(t["a"] / t["b"])
+    return statistics.median(ratios)
+
+
+class KernelRatios:
+    """Ratios measured interleaved in one process (auditkit / its baseline or limit) as asv ``track_`` values:
+    a slowdown of auditkit's kernel moves the ratio by the same factor, while machine load, which moves absolute
+    times by 20-90% between runs here, largely cancels."""
+
+    version = "1"
+    unit = "ratio"
+
+    def setup(self):
+        self.means = Means()
+        self.means.setup(10_000)
+        self.rank = CompetitionRank()
+        self.rank.setup(100_000)
+        self.boot = TaskBootstrap()
+        self.boot.setup(300)
+
+    def track_geometric_over_memcpy(self):
+        m = self.means
+        return _paired_ratio(lambda: [m.time_auditkit_geometric(0) for _ in range(20)],
+                             lambda: [m.time_memcpy(0) for _ in range(20)])
+
+    def track_three_means_over_numpy(self):
+        m = self.means
+        return _paired_ratio(lambda: [m.time_auditkit_three_means(0) for _ in range(10)],
+                             lambda: [m.time_numpy_three_means(0) for _ in range(10)])
+
+    def track_rank_over_argsort_group_start(self):
+        r = self.rank
+        return _paired_ratio(lambda: r.time_auditkit(0), lambda: r.time_argsort_group_start(0))
+
+    def track_bootstrap_over_numpy_loop(self):
+        b = self.boot
+        return _paired_ratio(lambda: b.time_auditkit(300), lambda: b.time_numpy_loop(300), rounds=3)
