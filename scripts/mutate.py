@@ -67,7 +67,7 @@ SKIP_FUNCTIONS = {
     "_xp_of", "parse_dtypes", "_torch", "finding_for", "verdict_text", "precision_table", "_pct", "run_diagnostic",
     "load_samples", "load_factory", "build_critic", "_plots", "_progress", "run_study", "as_points", "_weights",
     "_pair", "check_normalization", "critic_output", "_short", "_expected_text", "list_claims", "collect_claims",
-    "extra_repr", "__repr__", "_rng_states", "_flatten", "_sweep_cells", "sweep", "run", "_run_diagnostic",
+    "extra_repr", "__repr__", "_rng_states", "_flatten", "_sweep_cells", "sweep", "_run_diagnostic",
 }
 
 # files whose mutation is limited to these functions (the numeric kernels; the rest is glue, loading or text)
@@ -586,7 +586,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tests", default=None, metavar="ARGS",
                     help="pytest arguments replacing the selection of every chosen file (e.g. for a quick smoke)")
     ap.add_argument("--rerun", default=None, metavar="JSON",
-                    help="run only the mutants that survived (or were not run) in this earlier --json result")
+                    help="run only the mutants that survived (or were not run) in these earlier --json results "
+                         "(comma-separated)")
     opts = ap.parse_args(argv)
     packages = [p.strip() for p in opts.package.split(",") if p.strip()]
     unknown = [p for p in packages if p not in TARGETS]
@@ -602,8 +603,10 @@ def main(argv=None) -> int:
     if opts.file:
         mutants = [m for m in mutants if m.file in opts.file]
     if opts.rerun:
-        earlier = {m["id"]: m["status"] for m in json.loads(Path(opts.rerun).read_text())["mutants"]}
-        mutants = [m for m in mutants if earlier.get(m.id, "new") not in ("killed", "timeout")]
+        earlier = {}
+        for part in opts.rerun.split(","):
+            earlier.update({m["id"]: m["status"] for m in json.loads(Path(part).read_text())["mutants"]})
+        mutants = [m for m in mutants if m.id in earlier and earlier[m.id] not in ("killed", "timeout")]
     if opts.sample is not None and opts.sample < len(mutants):
         mutants = sorted(random.Random(opts.seed).sample(mutants, opts.sample), key=lambda m: (m.file, m.index))
     if opts.list:

@@ -532,3 +532,39 @@ def test_severity_thresholds():
     assert severity_of(m(cos=0.99)) == "info"
     assert severity_of(m(cos=0.9899)) == "warning"
     assert severity_of(m(sums=False)) == "warning"
+
+
+def test_loss_relative_errors_are_small_or_infinite_as_documented():
+    # the toy in float32: FlatNCE's v = ln 15 - 20 survives rounding (relative error ~1e-8)
+    p = run_diagnostic(toy(torch.float64).numpy(), 0, dtypes=["float32"]).summary["precisions"]["float32"]
+    assert 0 < p["flatnce"]["max_loss_rel_error"] < 1e-6
+    # a reference loss of exactly 0 (v = logsumexp(-1, -1) - (log 2 - 1) = 0 in float64) with a rounded value that
+    # is not 0 (float16 rounds the scores): relative error infinite, not err / 1e-300
+    rep = run_diagnostic(np.array([[math.log(2) - 1, -1.0, -1.0]]), 0, dtypes=["float16"])
+    assert rep.summary["reference"]["flatnce_mean_loss"] == 0.0
+    assert rep.summary["precisions"]["float16"]["flatnce"]["max_loss_rel_error"] == math.inf
+
+
+def test_toy_gradient_metrics_closed_form():
+    # s_t = 10, 15 negatives at -10: the float32 InfoNCE gradient keeps p_i = e^-20/(1 + xi) on the negatives but
+    # loses the positive's -xi/(1 + xi): g = (0, p, ..., p), g_ref = (-15p, p, ..., p), so the relative error is
+    # 15p / (p sqrt(240)) = 1/sqrt(1 + 1/15) = 0.968246 and the cosine 15/(sqrt(15) sqrt(240)) = 1/4
+    p = run_diagnostic(toy(torch.float64).numpy(), 0, dtypes=["float32", "float16"]).summary["precisions"]
+    assert p["float32"]["infonce"]["max_grad_rel_error"] == pytest.approx(1 / math.sqrt(1 + 1 / 15), rel=1e-6)
+    assert p["float32"]["infonce"]["min_grad_cosine"] == pytest.approx(0.25, rel=1e-6)
+    # float16: e^-20 underflows to 0 as well, the whole gradient is 0 while the reference is not: cosine 0
+    assert p["float16"]["infonce"]["min_grad_cosine"] == 0.0
+    assert p["float16"]["infonce"]["max_grad_rel_error"] == pytest.approx(1.0)
+
+
+def test_reference_means_and_cosine_scores():
+    rep = run_diagnostic(toy(torch.float64).numpy(), 0, dtypes=["float32"])
+    ref = rep.summary["reference"]
+    assert ref["flatnce_mean_loss"] == pytest.approx(math.log(15) - 20, abs=1e-12)        # v = log xi
+    assert ref["infonce_mean_loss"] == pytest.approx(math.log1p(15 * math.exp(-20)), rel=1e-12)
+    # cos(z1_i, z2_j) / tau for non-square inputs, against numpy
+    rng = np.random.default_rng(0)
+    z1, z2 = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    expect = (z1 / np.linalg.norm(z1, axis=1, keepdims=True)) @ (z2 / np.linalg.norm(z2, axis=1, keepdims=True)).T
+    np.testing.assert_allclose(cosine_scores(torch.as_tensor(z1), torch.as_tensor(z2), 0.1).numpy(), expect / 0.1,
+                               rtol=1e-12)

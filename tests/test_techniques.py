@@ -548,3 +548,23 @@ def test_max_deviation_counts_entries_below_uniform():
     # 1/6 above it
     z = 1 + 2 * np.exp(10.0)
     assert max_deviation_from_uniform([0.0, 10.0, 10.0], 1) == pytest.approx(1 / 3 - 1 / z, rel=1e-12)
+
+
+def test_whitening_small_cases_and_scaled_rank_deficiency():
+    # two rows in 1-D: mean 1, covariance (N - 1) 2, W = 1/sqrt(2): y = -+1/sqrt(2)
+    np.testing.assert_allclose(Whitening().fit_transform(np.array([[0.0], [2.0]])).ravel(),
+                               [-1 / np.sqrt(2), 1 / np.sqrt(2)], atol=1e-15)
+    assert Whitening(n_components=1).fit_transform(_aniso(200)).shape == (200, 1)
+    # rank 2 in 3-D at a large scale: the null eigenvalue (~1e-3 from rounding) is tiny relative to the largest
+    # (~1e13), so the relative test eps * lambda_max refuses it
+    x = np.random.default_rng(0).normal(size=(50, 2)) @ np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 1.0]]) * 1e6
+    with pytest.raises(InputError, match="rank 2"):
+        Whitening().fit(x).transform(x)
+
+
+def test_jl_max_distortion_of_a_single_pair():
+    from auditkit_plugins.techniques.jl import max_distortion
+
+    x = np.array([[0.0, 0.0], [3.0, 4.0]])
+    y = np.array([[0.0, 0.0], [6.0, 0.0]])
+    assert max_distortion(x, y) == pytest.approx(36 / 25 - 1, rel=1e-15)

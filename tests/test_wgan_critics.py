@@ -237,6 +237,10 @@ def test_adversarial_search_climbs_to_the_lipschitz_constant():
     start = float(((crit(x0) - crit(y0)).abs() / C.flat_norm(x0 - y0)).max())
     res = C.adversarial_lipschitz(crit, x0, y0, normalization="none", steps=200)
     assert start < 1.5 and 2.5 < res["max"] <= 3.0 + 1e-9
+    # the same problem 10 times larger (Lipschitz 0.3): the step size follows the pair distances (0.02 x median)
+    big = C.adversarial_lipschitz(lambda x: torch.sin(0.3 * x[:, 0]), 10 * x0, 10 * y0, normalization="none",
+                                  steps=200)
+    assert 0.25 < big["max"] <= 0.3 + 1e-9
     assert res["steps"] == 200 and res["distance"] >= res["min_dist"]
     one = C.adversarial_lipschitz(crit, x0[:1], y0[:1], normalization="none", steps=50)
     assert one["max"] is not None and one["max"] > start / 2
@@ -245,3 +249,48 @@ def test_adversarial_search_climbs_to_the_lipschitz_constant():
                                   steps=5)
     assert dup["max"] is not None and dup["max"] == dup["max"]      # not NaN
     assert C.adversarial_lipschitz(crit, x0[:1], x0[:1], normalization="none", steps=5)["max"] is None
+
+
+def test_fast_path_discrepancy_is_invariant_to_k():
+    # k multiplies both gradients (double backprop and hook) by the same per-sample factor, so the relative mismatch
+    # does not depend on it: a smooth critic's mismatch is the same for k = 1 and k = 2 (why the default k of
+    # fast_path_discrepancy is listed as an equivalent mutant in docs/mutation.md)
+    net = relu_mlp(d=2, act=torch.nn.Tanh)
+    x = torch.randn(16, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    one = C.fast_path_discrepancy(net, x, "gran", eps=1e-4, k=1.0)
+    assert one > 1e-3
+    assert C.fast_path_discrepancy(net, x, "gran", eps=1e-4, k=2.0) == pytest.approx(one, rel=1e-12)
+
+
+def test_fast_path_discrepancy_value():
+    # max |hook - double backprop| / max |double backprop| for a smooth critic whose gradient entries are all of one
+    # sign (f = tanh(x.w), w > 0, loss -sum f_hat): the denominator is the largest magnitude, not the largest value
+    w = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    crit = lambda x: torch.tanh(x @ w)                               # noqa: E731
+    x = torch.randn(8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    loss = lambda fh: -fh.sum()                                      # noqa: E731
+    a = C.input_gradient_double_backprop(crit, x, loss, "gn")
+    b = C.input_gradient_hook(crit, x, loss, "gn")
+    assert float(a.max()) < 0
+    expect = float((a - b).abs().max()) / float(a.abs().max())
+    assert C.fast_path_discrepancy(crit, x, "gn", loss_fn=loss) == pytest.approx(expect, rel=1e-12)
+
+
+def test_adversarial_search_projects_close_pairs_to_the_minimum_distance():
+    # three pairs start 1e-4 apart with min_dist 0.05: all are pushed back to |x - y| = 0.05 after the first step
+    crit = lambda x: torch.sin(3 * x[:, 0])                          # noqa: E731
+    x0 = torch.tensor([[0.1, 0.0], [0.5, 1.0], [-0.3, 2.0]], dtype=torch.float64)
+    y0 = x0 + torch.tensor([[1e-4, 0.0], [0.0, 1e-4], [1e-4, 1e-4]], dtype=torch.float64)
+    res = C.adversarial_lipschitz(crit, x0, y0, normalization="none", steps=3, min_dist=0.05)
+    assert res["min_dist"] == 0.05
+    assert res["max"] == res["max"] and 0 < res["max"] <= 3.0 + 1e-9
+
+
+def test_adversarial_search_default_k_is_one():
+    # GraN on the linear critic (eps = 0): f_hat = k w.x/|w|, so a pair along w has ratio exactly k
+    x0 = torch.tensor([[0.0, 0.0]], dtype=torch.float64)
+    y0 = torch.tensor([[0.6, 0.8]], dtype=torch.float64)
+    res = C.adversarial_lipschitz(linear_critic(), x0, y0, normalization="gran", eps=0.0, steps=0)
+    assert res["max"] == pytest.approx(1.0, abs=1e-12)
+    res2 = C.adversarial_lipschitz(linear_critic(), x0, y0, normalization="gran", eps=0.0, k=2.0, steps=0)
+    assert res2["max"] == pytest.approx(2.0, abs=1e-12)

@@ -362,3 +362,24 @@ def test_f_hat_abs_max_covers_the_fake_side():
     s = evaluate_critic(unit_linear(), x, fake, normalization="gn", n_pairs=32, adv_steps=0).summary
     f = np.r_[x @ [0.6, 0.8], fake @ [0.6, 0.8]]
     assert s["f_hat_abs_max"] == pytest.approx(np.max(np.abs(f / (1 + np.abs(f)))), abs=1e-12)
+
+
+def test_pair_ratio_is_unsigned_for_every_pair_order():
+    # the identity critic on 1-D points: every pair's ratio |f(a) - f(b)| / |a - b| is 1, whichever way round the
+    # random pair is drawn (one pair per run, ten seeds: a signed ratio would give -1 for some of them)
+    x = np.random.default_rng(2).standard_normal(10)
+    ident = torch.nn.Linear(1, 1, bias=False, dtype=torch.float64)
+    with torch.no_grad():
+        ident.weight[:] = 1.0
+    for seed in range(10):
+        s = evaluate_critic(ident, x + 1.0, x, n_pairs=1, adv_steps=0, seed=seed).summary
+        assert s["lipschitz"]["pairs_max"] == pytest.approx(1.0, abs=1e-12), seed
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message when CUDA is absent")
+def test_cuda_asked_for_but_absent_is_a_usage_error():
+    from auditkit.errors import UsageError
+
+    x = np.random.default_rng(5).standard_normal((10, 2))
+    with pytest.raises(UsageError, match="CUDA"):
+        evaluate_critic(unit_linear(), x, x + 1, device="cuda", **small())
