@@ -213,3 +213,14 @@ def test_ranking_is_joined_with_task_scores_on_the_html_page():
         "task scores": [{"system": "A", "T1": 3.0, "T2": 1.0}, {"system": "B", "T1": 1.0, "T2": 1.0}]})
     page = r.render("html")
     assert "<h2>task scores</h2>" not in page and "ak-task" in page and page.count("rgba(31,119,180") == 4
+
+
+def test_demo_data_writes_the_example_files_and_refuses_to_overwrite(tmp_path):
+    res = CliRunner().invoke(cli, ["demo-data", str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in (tmp_path / "d").iterdir()}
+    assert {"scores.npy", "real.npy", "fake.npy", "mycritics.py", "some-table.tsv", "battles.jsonl",
+            "SuperGLUE.csv", "dev_probs.npy", "sentence_vectors.npy"} <= names
+    res = CliRunner().invoke(cli, ["demo-data", str(tmp_path / "d")])
+    assert res.exit_code == 2 and "--force" in res.output
+    assert CliRunner().invoke(cli, ["demo-data", str(tmp_path / "d"), "--force"]).exit_code == 0

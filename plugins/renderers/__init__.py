@@ -50,6 +50,22 @@ def auditkit_register_renderers():
 
 @auditkit.hookimpl
 def auditkit_register_commands(cli):
-    from .demo import demo_data_command
+    import click
+
+    @click.command("demo-data")
+    @click.argument("directory", type=click.Path(file_okay=False))
+    @click.option("--force", is_flag=True, help="Overwrite files that exist.")
+    def demo_data_command(directory, force):
+        """Write the sample files that the README and docs examples use into DIRECTORY (scores.npy, real.npy,
+        fake.npy, mycritics.py, critic.pt, some-table.tsv, SuperGLUE.csv, dev_probs.npy, battles.jsonl, ...).
+
+        \b
+        Examples:
+          auditkit demo-data demo && cd demo && auditkit contrastive diagnose scores.npy --positive-index 0
+        """
+        from .demo import write_demo  # numpy and the generators only when the command runs
+
+        for path in write_demo(directory, force=force):
+            click.echo(str(path))
 
     cli.add_command(demo_data_command)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
 SEED = 20240814
 SUPERGLUE_TASKS = ("BoolQ", "CB", "COPA", "MultiRC", "ReCoRD", "RTE", "WiC", "WSC", "AX-b", "AX-g")
 CRITICS = '''"""Critic factories for `auditkit wgan evaluate --critic mycritics:make_critic` (demo data)."""
@@ -146,17 +144,3 @@ def _npy(array, dtype=None) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.asarray(array, dtype=dtype or np.float64))
     return buf.getvalue()
-
-
-@click.command("demo-data")
-@click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--force", is_flag=True, help="Overwrite files that exist.")
-def demo_data_command(directory, force):
-    """Write the sample files that the README and docs examples use into DIRECTORY.
-
-    \b
-    Examples:
-      auditkit demo-data demo && cd demo && auditkit contrastive diagnose scores.npy --positive-index 0
-    """
-    for path in write_demo(directory, force=force):
-        click.echo(str(path))
