@@ -423,3 +423,20 @@ def test_the_installed_distribution_is_the_one_the_registry_calls_first_party():
     assert run("--version").stdout.startswith(f"auditkit, version {dist.version}")
     docs = [(ROOT / p).read_text() for p in ("README.md", "docs/writing-plugins.md")]
     assert not any(re.search(r"pip install '?auditkit(\[|\b(?!-))", text) for text in docs)
+
+
+def test_the_tutorial_check_runs_the_tutorials_command_blocks():
+    """scripts/check_tutorial.sh (run by CI; 2-4 minutes) executes every command block marked `<!-- tutorial -->`
+    in docs/writing-plugins.md in a fresh venv. Here, cheaply: the script parses, and the blocks it will run cover
+    the whole tutorial: install, the one-off plugin, the package, parameters, audit, command, tests, build, fresh venv."""
+    assert subprocess.run(["bash", "-n", str(ROOT / "scripts" / "check_tutorial.sh")]).returncode == 0
+    text = (ROOT / "docs" / "writing-plugins.md").read_text()
+    blocks = re.findall(r"^<!-- tutorial -->\n```bash\n(.*?)^```", text, re.S | re.M)
+    commands = "\n".join(blocks)
+    for needed in ("pip install leaderboard-auditkit pytest hypothesis", "--plugins-dir one_off",
+                   'pip install -e ".[test]"', "plugins --check", "trimmed-mean:trim=0.2", "auditkit audit",
+                   "auditkit mteb-weights", "python -m pytest tests", "python -m build", "twine check",
+                   "python -m venv ../try"):
+        assert needed in commands, needed
+    assert len(blocks) == 9
+    assert not re.search(r"\.\./shared|leaderboards/", commands)  # the plugin's folder is all a reader has
