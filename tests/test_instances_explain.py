@@ -159,17 +159,56 @@ def test_inspect_stderr_is_compared(tmp_path):
     assert f.evidence["reported_stderr"] == 0.5
 
 
-def test_the_check_record_follows_the_audit_contract(lmeval):
+def test_instance_checks_are_records_with_applies_to_instances(lmeval):
     import auditkit
-    from auditkit.testing import CheckContext
+    from auditkit.testing import check_check
 
-    check = auditkit.get_registry().get("checks", "instances.reported")
-    assert check.default is False
-    assert list(check.run(CheckContext(None, options={}))) == []
+    from auditkit_plugins.instances import read_instances
+    from auditkit_plugins.instances.checks import InstancesContext
+
+    checks = auditkit.get_registry().records("checks")
+    for name in ("instances.reported", "instances.stderr"):
+        assert checks[name].applies_to == "instances" and checks[name].default
     edit_results(lmeval, lambda doc: doc["results"]["arc_easy"].__setitem__("acc,none", 0.123456))
-    found = list(check.run(CheckContext(None, options={"instances": [str(lmeval)]})))
-    assert all(isinstance(f, auditkit.Finding) and f.check == "instances.reported" for f in found)
-    assert [f.evidence["explanation"] for f in found] == ["unexplained"]
+    res = rescore(lmeval, progress=False, pairs=False)
+    ctx = InstancesContext(read_instances(lmeval), res.scores, res.pairs, res.suff, res.instances.reported)
+    got = check_check(checks["instances.reported"], ctx)["findings"]
+    assert [f["evidence"]["explanation"] for f in got] == ["unexplained"]
+    assert "reported vs recomputed" in ctx.tables
+    # only the named checks run
+    assert not rescore(lmeval, progress=False, pairs=False, checks=["instances.stderr"]).comparison
+
+
+def test_a_third_party_instance_check_runs_and_a_crash_is_contained(monkeypatch):
+    import auditkit
+    from auditkit.registry import Registry
+
+    def few_instances(ctx):
+        return [auditkit.Finding("akt.few", "warning", f"{s.task}: only {s.n} instances", system=s.system)
+                for s in ctx.scores if s.n < 20]
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    class Plugin:
+        @auditkit.hookimpl
+        def auditkit_register_checks(self):
+            return [auditkit.Check("akt.few", few_instances, "tasks with few instances", applies_to="instances"),
+                    auditkit.Check("akt.broken", broken, "always raises", applies_to="instances"),
+                    auditkit.Check("akt.table", broken, "a table check: not run by rescore")]
+
+    reg = Registry()
+    reg.register(Plugin(), "akt-instances")
+    monkeypatch.setattr(auditkit, "get_registry", lambda: reg)
+    res = rescore(FIX / "inspect", progress=False)
+    by_check = {}
+    for f in res.findings:
+        by_check.setdefault(f.check, []).append(f)
+    assert len(by_check["akt.few"]) == 3                       # 12 instances per system
+    (crash,) = by_check["akt.broken"]
+    assert crash.severity == "error" and "RuntimeError: boom" in crash.message
+    assert "akt.table" not in by_check
+    assert [r["status"] for r in res.comparison] == ["reproduced"] * 3   # the built-in checks still ran
 
 
 def test_lmeval_nested_group_rows_and_a_group_missing_a_metric(lmeval):

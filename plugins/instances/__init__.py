@@ -43,21 +43,11 @@ def auditkit_register_log_readers():
     return log_reader_records()
 
 
-def _check_reported(context):
-    """The audit check contract: with ``options["instances"]`` (paths of instance logs) in the audit context,
-    re-score them against the aggregates the logs report (and ``options["reported"]``, a published table)."""
-    options = getattr(context, "options", None) or {}
-    paths = options.get("instances")
-    if not paths:
-        return []
-    return rescore(paths, reported=options.get("reported"), pairs=False, progress=False).findings
-
-
 @auditkit.hookimpl
 def auditkit_register_checks():
-    return [auditkit.Check("instances.reported", _check_reported,
-                           "reported aggregates reproduced from instance logs (options['instances']), every "
-                           "mismatch explained", default=False)]
+    from .checks import check_records
+
+    return check_records()
 
 
 @auditkit.hookimpl

@@ -15,6 +15,7 @@ from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_repo
 @click.option("--reader", default=None, help="Log format (lm-eval, inspect, helm, long); default: detected per path.")
 @click.option("--reported", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A published table (CSV: system, task, metric, value) to compare the recomputed scores with.")
+@click.option("--checks", default=None, help="Comma-separated instance checks to run (default: every default one).")
 @click.option("--pairs/--no-pairs", default=True, show_default=True,
               help="Paired differences, SEs, MDE and adjusted p-values for every pair of systems.")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(min=0), default=0, show_default=True,
@@ -24,7 +25,7 @@ from auditkit.cli import FAIL_ON_OPTION, FORMAT_OPTION, OUTPUT_OPTION, emit_repo
 @FORMAT_OPTION
 @OUTPUT_OPTION
 @FAIL_ON_OPTION
-def rescore_command(paths, engine, reader, reported, pairs, n_boot, seed, progress, fmt, output, fail_on):
+def rescore_command(paths, engine, reader, reported, checks, pairs, n_boot, seed, progress, fmt, output, fail_on):
     """Re-score per-instance evaluation logs (lm-evaluation-harness, Inspect, HELM, long tables) and explain every
     difference from the aggregates the harness reported.
 
@@ -38,7 +39,8 @@ def rescore_command(paths, engine, reader, reported, pairs, n_boot, seed, progre
     from .rescoring import rescore
 
     result = rescore(list(paths), engine=None if engine == "auto" else engine, reader=reader, reported=reported,
-                     pairs=pairs, progress=progress)
+                     pairs=pairs, progress=progress,
+                     checks=[c.strip() for c in checks.split(",") if c.strip()] if checks else None)
     report = result.report()
     if n_boot:
         report.tables["instance bootstrap"] = result.bootstrap_rows(n_boot, seed=seed, progress=progress)

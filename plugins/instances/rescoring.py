@@ -21,6 +21,7 @@ class RescoreResult:
     comparison: list[dict]
     seconds: float
     suff: Any = field(repr=False, default=None)
+    extra_tables: dict = field(default_factory=dict)   # tables added by third-party instance checks
 
     def matrix(self, metric: str | None = None):
         """(systems, tasks, values): systems x tasks float64 (NaN: not scored), one metric per task."""
@@ -102,6 +103,7 @@ class RescoreResult:
             rep.tables["paired differences"] = [
                 {k: v for k, v in p.as_row().items()
                  if k not in ("se_data", "se_prediction") or self.suff.has_sample} for p in self.pairs]
+        rep.tables.update(self.extra_tables)
         drivers = self.driver_rows()
         if drivers:
             rep.tables["instances driving significant differences"] = drivers
@@ -124,14 +126,16 @@ class RescoreResult:
 
 
 def rescore(paths, *, engine: str | None = None, reported=None, reader: str | None = None, pairs: bool = True,
-            progress: bool | None = None) -> RescoreResult:
+            progress: bool | None = None, checks=None, options=None) -> RescoreResult:
     """Re-score instance logs.
 
     ``paths``: a path, a list of paths, or an :class:`InstanceSet`; ``engine``: ``numpy``, ``duckdb``, ``dask`` or
     None (chosen by size); ``reported``: a published table (CSV system, task, metric, value) or a list of
-    :class:`~.table.Reported` to compare with, in addition to what the logs themselves report."""
+    :class:`~.table.Reported` to compare with, in addition to what the logs themselves report; ``checks``: the
+    instance checks to run (names; default: every registered ``applies_to="instances"`` check that is on by
+    default); ``options``: a dict handed to the checks in their context."""
     from .engines import choose, reduce
-    from .explain import explain, stderr_findings
+    from .checks import InstancesContext, run_checks
     from .loading import read_instances, read_reported
     from .pairstats import pair_stats
     from .progress import bar
@@ -147,11 +151,13 @@ def rescore(paths, *, engine: str | None = None, reported=None, reader: str | No
         suff = reduce(iset, name, pairs=pairs, progress=tick)
     scores = task_scores(suff)
     _fill_scanned_found(iset, suff)
-    all_reported = list(iset.reported) + extra
-    findings, comparison = explain(all_reported, scores, iset)
-    findings += stderr_findings(iset.reported, scores)
     ps = pair_stats(suff) if pairs else []
-    return RescoreResult(iset, name, reason, scores, ps, findings, comparison, time.perf_counter() - t0, suff)
+    context = InstancesContext(iset, scores, ps, suff, list(iset.reported) + extra, name, dict(options or {}))
+    findings = run_checks(context, checks)
+    comparison = context.tables.pop("reported vs recomputed", [])
+    result = RescoreResult(iset, name, reason, scores, ps, findings, comparison, time.perf_counter() - t0, suff)
+    result.extra_tables = context.tables
+    return result
 
 
 def _fill_scanned_found(iset, suff) -> None:
