@@ -28,9 +28,9 @@ def findings_by_severity(report: Report) -> list[dict[str, Any]]:
 
 
 def finding_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
-    cols = list(FINDING_COLUMNS)
+    cols = [c for c in FINDING_COLUMNS if c not in ("system", "column") or any(r.get(c) for r in rows)]
     if any(r.get("line") is not None for r in rows):
-        cols.insert(cols.index("column"), "line")
+        cols.insert(cols.index("message"), "line")
     return cols
 
 
@@ -145,6 +145,21 @@ def scalar_summary(report: Report) -> dict[str, Any]:
     """The summary entries a person reads (scalars), without the schema tag and counts."""
     return {k: v for k, v in report.summary.items()
             if not isinstance(v, (list, dict)) and k not in ("schema", "counts")}
+
+
+def headline(report: Report) -> str:
+    """A result report's first line: how many rows were ranked under which rules (from its table and footer)."""
+    rows = next(iter(report.tables.values()), [])
+    rules = next((line.split(":", 1)[1].strip() for line in report.footer if line.startswith(("means:", "rules:"))),
+                 None)
+    ranked = sum(1 for r in rows if not r.get("note"))
+    parts = [f"{ranked} of {len(rows)} rows ranked" if rows else "result"]
+    if rules:
+        parts.append(f"under {rules}")
+    bench = next((line.split(":", 1)[1].strip() for line in report.footer if line.startswith("benchmark:")), None)
+    if bench:
+        parts.append(f"· {bench}")
+    return " ".join(parts)
 
 
 def verdict(report: Report) -> str:

@@ -22,7 +22,7 @@ from auditkit.report import SEVERITIES, Report, format_value, jsonable
 
 from . import charts
 from .common import (cell_text, column_decimals, delta_sign, finding_columns, findings_by_severity,
-                     is_delta_column, is_number, numeric_columns, scalar_summary, verdict)
+                     headline, is_delta_column, is_number, numeric_columns, scalar_summary, verdict)
 
 _ids = itertools.count(1)
 TASK_TABLE = "task scores"
@@ -347,7 +347,7 @@ def render_html(report: Report, *, fragment: bool = False, max_rows: int | None 
     vclass = "sev-ok" if worst in (None, "info") else f"sev-{worst}"
     badges = "".join(f"<span class='ak-badge {s if counts[s] else 'zero'}'>{counts[s]} {s}</span>"
                      for s in reversed(SEVERITIES))
-    head = report.footer[0] if result_only and report.footer else verdict(report)
+    head = headline(report) if result_only else verdict(report)
     parts.append(f"<div class='ak-verdict' id='ak{uid}-verdict'><span class='ak-verdict-text {vclass}'>"
                  f"{_e(head)}</span>{'' if result_only else badges}</div>")
     extra = scalar_summary(report) if not report.footer else {}
