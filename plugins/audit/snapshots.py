@@ -163,42 +163,43 @@ def diff(old, new, *, benchmark: str | None = None, command: str | None = None) 
     return Report(f"auditkit diff: {lo.source} -> {ln.source} ({ro.title})", findings, prov, summary, tables)
 
 
-def rank_flips(x: np.ndarray, y: np.ndarray, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def rank_flips(x: np.ndarray, y: np.ndarray, block: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (a, b), a < b, in lexicographic order, whose order by ``x`` and by ``y`` is strictly reversed:
     ``sign(x[a] - x[b]) * sign(y[a] - y[b]) < 0``.
 
-    Linear-log in the number of systems plus the flips found: one sort by ``x`` finds the systems that flip with
-    anyone (a system flips iff some system strictly below it in ``x`` is strictly above it in ``y``, or the other
-    way round: a prefix maximum and a suffix minimum of ``y`` over the ``x`` groups); only those are compared
-    pairwise, in blocks of rows (every flipped pair has both ends among them)."""
+    O(m log m + W) for m systems: one sort by ``x``; every flipped pair has an end ``p`` with the smaller ``x``,
+    and its partners ``q`` lie after ``p``'s tie group and before the last position whose suffix minimum of ``y``
+    is below ``y[p]`` (a binary search in that non-decreasing array). Only those windows (W positions in all,
+    about the number of flips plus a few neighbours each when the snapshots differ locally) are compared, in
+    blocks of about ``block`` positions so that memory stays bounded."""
     m = x.size
+    empty = np.empty(0, np.int64)
     if m < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return empty, empty
     order = np.argsort(x, kind="stable")
     xs, ys = x[order], y[order]
-    new_group = np.r_[True, xs[1:] != xs[:-1]]
-    gid = np.cumsum(new_group) - 1
-    gmax = np.full(gid[-1] + 1, -np.inf)
-    gmin = np.full(gid[-1] + 1, np.inf)
-    np.maximum.at(gmax, gid, ys)
-    np.minimum.at(gmin, gid, ys)
-    below = np.r_[-np.inf, np.maximum.accumulate(gmax)[:-1]][gid]        # max y over strictly smaller x
-    above = np.r_[np.minimum.accumulate(gmin[::-1])[::-1][1:], np.inf][gid]  # min y over strictly larger x
-    involved = np.zeros(m, bool)
-    involved[order] = (below > ys) | (above < ys)
-    cand = np.flatnonzero(involved)
-    xa, ya = x[cand], y[cand]
-    rows, cols = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-    for start in range(0, cand.size, block):
-        stop = min(cand.size, start + block)
-        so = np.sign(xa[start:stop, None] - xa[None, :])
-        sn = np.sign(ya[start:stop, None] - ya[None, :])
-        hit = so * sn < 0
-        hit &= np.arange(cand.size)[None, :] > np.arange(start, stop)[:, None]
-        r, c = np.nonzero(hit)
-        rows.append(cand[r + start])
-        cols.append(cand[c])
-    return np.concatenate(rows), np.concatenate(cols)
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    group_end = np.r_[starts[1:], m][np.cumsum(np.r_[True, xs[1:] != xs[:-1]]) - 1]
+    suffix_min = np.minimum.accumulate(ys[::-1])[::-1]
+    window_end = np.searchsorted(suffix_min, ys, side="left")       # q < window_end  <=>  suffix_min[q] < ys[p]
+    lengths = np.maximum(window_end - group_end, 0)
+    ends = np.cumsum(lengths)
+    found_a, found_b = [empty], [empty]
+    first = 0
+    while first < m:                                 # blocks of systems with about `block` window positions each
+        last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + block, side="right")))
+        length = lengths[first:last]
+        p = np.repeat(np.arange(first, last), length)
+        offset = np.arange(p.size) - np.repeat(np.cumsum(length) - length, length)
+        q = group_end[p] + offset
+        hit = ys[q] < ys[p]                          # xs[q] > xs[p] by construction
+        found_a.append(order[p[hit]])
+        found_b.append(order[q[hit]])
+        first = last
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    k = np.lexsort((hi, lo))
+    return lo[k], hi[k]
 
 
 def _pub(ts, i):
