@@ -17,7 +17,7 @@ from .errors import (  # noqa: E402
 )
 from .records import (  # noqa: E402
     Aggregator, Backend, Check, Claim, Diagnostic, Function, LogReader, Metric, Parameter, RatingModel, Reader,
-    Recipe, TaskSpec, Technique,
+    Recipe, Renderer, TaskSpec, Technique,
 )
 from .registry import get_registry, reset_registry  # noqa: E402
 from .report import Finding, Report, provenance  # noqa: E402
@@ -61,7 +61,7 @@ __all__ = [
     "AuditkitError", "DomainError", "InputError", "MissingDependencyError", "ParseError", "PluginError",
     "UsageError",
     "Aggregator", "Backend", "Check", "Claim", "Diagnostic", "Function", "LogReader", "Metric", "Parameter",
-    "RatingModel", "Reader", "Recipe", "TaskSpec", "Technique",
+    "RatingModel", "Reader", "Recipe", "Renderer", "TaskSpec", "Technique",
     "get_registry", "reset_registry", "Finding", "Report", "provenance",
     *_LAZY, *_PLUGIN_FUNCTIONS,
 ]

@@ -333,15 +333,11 @@ def _decimals(cells: list[str]) -> np.ndarray:
 
 # -- reading ---------------------------------------------------------------------------------------------------
 def read_source(path: str | os.PathLike) -> Source:
-    if str(path) == "-":
-        return Source("<stdin>", sys.stdin.buffer.read())
-    try:
-        with open(path, "rb") as fh:
-            return Source(str(path), fh.read())
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a leaderboard file") from None
+    """The bytes of a leaderboard: a file, ``-`` (stdin), a URL or ``hf://`` path; gzip/bz2/xz/zip decompressed
+    (detected by magic bytes). See :mod:`auditkit.sources`."""
+    from .sources import open_source
+
+    return Source(*open_source(path))
 
 
 def pick_reader(source: Source, fmt: str | None = None):

@@ -258,10 +258,13 @@ def _rule_scores(ts, agg, params: dict, values: np.ndarray, *, backend: str, dev
         if result.shape != (rows.size,):
             raise PluginError(f"rule {agg.name!r} returned shape {result.shape} for {rows.size} systems; an "
                               "aggregator returns one score per row")
-        if np.isnan(result).any():
-            i = int(rows[np.flatnonzero(np.isnan(result))[0]])
-            raise PluginError(f"rule {agg.name!r} returned NaN for system {ts.systems[i]!r} (line "
-                              f"{ts.leaderboard.lines[i]}) although every cell of the row is a number")
+        if not np.isfinite(result).all():
+            k = int(np.flatnonzero(~np.isfinite(result))[0])
+            i = int(rows[k])
+            shown = "NaN" if np.isnan(result[k]) else ("inf" if result[k] > 0 else "-inf")
+            raise PluginError(f"rule {agg.name!r} returned {shown} for system {ts.systems[i]!r} (line "
+                              f"{ts.leaderboard.lines[i]}) although every cell of the row is a finite number; "
+                              "a rule returns a finite score per row")
         return result
 
     partial = ok & np.isnan(values).any(axis=1)      # kept by --missing skip

@@ -145,6 +145,21 @@ class RerankResult:
         cols = list(dict.fromkeys(k for d in out for k in d))
         return [{c: d.get(c) for c in cols} for d in out]
 
+    def task_rows(self) -> list[dict[str, Any]]:
+        """The per-task cells behind each aggregate, rows in the order of the ranking table (same system names),
+        so a reader sees which tasks moved a system."""
+        ts = self.task_scores
+        order = self._order()
+        observed = ts.observed if ts.observed is not None else ts.values
+        digits = 2 if ts.recipe.scale >= 10 else 4
+        columns = [_values(np.round(observed[order, j], digits)) for j in range(len(ts.tasks))]
+        rows = []
+        for k, i in enumerate(order.tolist()):
+            row: dict[str, Any] = {"system": ts.systems[i] + (" (reference)" if ts.reference[i] else "")}
+            row.update({task: columns[j][k] for j, task in enumerate(ts.tasks)})
+            rows.append(row)
+        return rows
+
     def footer(self) -> list[str]:
         ts = self.task_scores
         lines = [f"benchmark: {ts.recipe.title} (recipe {ts.recipe.name} {ts.recipe.version}, "
@@ -192,7 +207,7 @@ class RerankResult:
                           recipe=f"{ts.recipe.name} {ts.recipe.version}",
                           rules=[r.label for r in self.rankings], policies=self.policies)
         summary = self.summary() if "summary" in parts else {"schema": SCHEMA, "benchmark": ts.recipe.name}
-        tables = {"ranking": self.display_rows()} if "tables" in parts else {}
+        tables = {"ranking": self.display_rows(), "task scores": self.task_rows()} if "tables" in parts else {}
         return Report(f"auditkit rerank: {ts.recipe.title} ({lb.source.rsplit('/', 1)[-1]})", [], prov,
                       summary, tables, footer=self.footer(),
                       records=self.flat_rows() if "records" in parts else None)

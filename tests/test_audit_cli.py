@@ -78,7 +78,7 @@ def test_markdown_and_html_and_output_file(tmp_path):
     assert html.startswith("<!DOCTYPE html>") and "class='warning'" in html and "human baseline" in html
 
 
-def test_third_party_check_runs_and_a_crash_is_contained():
+def test_third_party_check_runs_and_a_crash_is_a_plugin_error():
     class Plugin:
         @auditkit.hookimpl
         def auditkit_register_checks(self):
@@ -95,12 +95,13 @@ def test_third_party_check_runs_and_a_crash_is_contained():
     reg = get_registry()
     reg.register(Plugin(), "test-audit-thirdparty")
     try:
-        r = invoke("audit", SG_SF, "--format", "json", "--checks", "x-row-count,x-broken,duplicate-systems")
+        r = invoke("audit", SG_SF, "--format", "json", "--checks", "x-row-count,duplicate-systems")
         d = json.loads(r.output)
         msgs = {f["check"]: f for f in d["findings"]}
         assert msgs["x-row-count"]["message"] == "28 rows"
-        assert msgs["x-broken"]["severity"] == "error" and "boom" in msgs["x-broken"]["message"]
-        assert r.exit_code == 1
+        # a check that raises is a broken plugin, not a finding: exit 2 naming it (issue 18), never a traceback
+        r = invoke("audit", SG_SF, "--format", "json", "--checks", "x-row-count,x-broken")
+        assert r.exit_code == 2 and "check 'x-broken' failed: RuntimeError: boom" in r.output
         r = invoke("audit", SG_SF, "--format", "json")  # default run: x-row-count (default) yes, x-broken no
         run = json.loads(r.output)["summary"]["checks_run"]
         assert "x-row-count" in run and "x-broken" not in run

@@ -182,6 +182,7 @@ ALL_HOOKS = {"akt_all_hooks": ("all-hooks", f"""
     def auditkit_register_functions():
         return [auditkit.Function("akt-function", lambda: 42, "the answer")]
 
+
     @auditkit.hookimpl
     def auditkit_register_renderers():
         from auditkit.records import Renderer

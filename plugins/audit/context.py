@@ -137,20 +137,22 @@ def build_context(file, *, claims=None, benchmark=None, compare_with=(), means=N
 
 
 def run_checks(ctx: AuditContext, checks: list) -> list[Finding]:
-    """Run checks in order; an AuditkitError (bad input) propagates, any other exception of a (third-party) check
-    becomes an error finding of that check so the remaining checks still run."""
+    """Run checks in order. An AuditkitError (bad input) propagates; any other exception of a (third-party) check,
+    or something that is not a Finding, is a PluginError naming the check (exit 2): a broken check must not pass
+    for a finding (exit 1) or for a clean audit (exit 0)."""
+    from auditkit.errors import PluginError
+
     findings: list[Finding] = []
     for check in checks:
         try:
             for f in check.run(ctx) or ():
                 if not isinstance(f, Finding):
-                    raise TypeError(f"check {check.name!r} yielded {type(f).__name__}, expected auditkit.Finding")
+                    raise TypeError(f"yielded {type(f).__name__} {f!r:.60}, expected auditkit.Finding")
                 findings.append(f)
         except AuditkitError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a broken plugin check must not hide the others' findings
-            findings.append(Finding(check.name, "error", f"check {check.name!r} failed: {type(exc).__name__}: {exc}",
-                                    evidence={"exception": type(exc).__name__}))
+        except Exception as exc:  # noqa: BLE001 - name the broken check instead of printing a traceback
+            raise PluginError(f"check {check.name!r} failed: {type(exc).__name__}: {exc}") from exc
     return findings
 
 

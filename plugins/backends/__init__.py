@@ -44,5 +44,5 @@ def auditkit_register_backends():
     return [
         auditkit.Backend("numpy", _numpy_namespace, _numpy_devices, "NumPy on the CPU (default)"),
         auditkit.Backend("torch", _torch_namespace, _torch_devices,
-                         "PyTorch on the CPU or a CUDA device (pip install 'auditkit[torch]')"),
+                         "PyTorch on the CPU or a CUDA device (pip install 'leaderboard-auditkit[torch]')"),
     ]

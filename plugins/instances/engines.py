@@ -27,7 +27,7 @@ def choose(iset, engine: str | None) -> tuple[str, str]:
         if rows <= AUTO_NUMPY_ROWS and size < AUTO_NUMPY_BYTES:
             return "numpy", f"{rows} rows in memory"
         if not _have("duckdb"):
-            return "numpy", f"{rows} rows in memory; duckdb is not installed (pip install 'auditkit[instances]')"
+            return "numpy", f"{rows} rows in memory; duckdb is not installed (pip install 'leaderboard-auditkit[instances]')"
         return "duckdb", f"{rows} rows in memory > {AUTO_NUMPY_ROWS}"
     return "duckdb", f"input {size / 2**20:.1f} MiB on disk"
 
