@@ -50,7 +50,8 @@ _CONTR = ["tests/test_contrastive.py", "tests/test_claims_hold.py", "-k",
           "not cheap_to_import and not sweep_table_heatmap and not svg_plot"]
 _WGAN = ["tests/test_wgan_w1.py", "tests/test_wgan_critics.py", "tests/test_wgan_evaluate.py",
          "tests/test_wgan_study.py", "tests/test_claims_hold.py", "-k", "not help_does_not_import_torch and not cuda"]
-_CORE = ["tests/test_means.py", "tests/test_rerank.py", "tests/test_social_choice.py"]
+_CORE = ["tests/test_means.py", "tests/test_rerank.py", "tests/test_social_choice.py", "tests/test_stats.py",
+         "tests/test_pipeline.py"]
 TARGETS: dict[str, dict[str, list[str]]] = {
     "techniques": {f"plugins/techniques/{m}.py": _TECH for m in (
         "can", "whitening", "mitchell", "taylor_softmax", "attention_scale", "performer", "jl", "repeated_softmax",

@@ -507,9 +507,11 @@ def test_doubtful_at_exactly_the_threshold():
 def test_attention_entropy_is_stable_for_large_logits():
     from auditkit_plugins.techniques.attention_scale import attention_entropy
 
-    # logits 0 and 800: p = (e^-800 ~ 0, 1), entropy ~0 (a shift in the wrong direction overflows exp)
+    # logits 0 and 800: p = (e^-800 ~ 0, 1), entropy ~0; logits 800 and 800: p = (1/2, 1/2), entropy log 2 (a shift
+    # in the wrong direction overflows exp, and the NaNs would read as entropy 0)
     h = attention_entropy(np.array([[1.0]]), np.array([[0.0], [800.0]]), 1.0)
     assert np.isfinite(h) and h == pytest.approx(0.0, abs=1e-300)
+    assert attention_entropy(np.array([[1.0]]), np.array([[800.0], [800.0]]), 1.0) == pytest.approx(np.log(2))
 
 
 def test_eg_step_validation_boundary_and_overflow():
@@ -539,6 +541,13 @@ def test_evaluate_claim_reports_its_own_duration():
     r = evaluate_claim(claim, "x")
     elapsed = time.perf_counter() - t0
     assert 0.0 <= r.seconds <= elapsed
+
+    def boom():
+        raise RuntimeError("no data")
+
+    t0 = time.perf_counter()
+    r = evaluate_claim(auditkit.Claim("x.e", "s", "t", boom), "x")     # the error path reports its time too
+    assert r.status == "error" and 0.0 <= r.seconds <= time.perf_counter() - t0
 
 
 def test_max_deviation_counts_entries_below_uniform():

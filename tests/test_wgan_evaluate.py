@@ -377,7 +377,7 @@ def test_pair_ratio_is_unsigned_for_every_pair_order():
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message when CUDA is absent")
-def test_cuda_asked_for_but_absent_is_a_usage_error():
+def test_gpu_device_asked_for_but_absent_is_a_usage_error():
     from auditkit.errors import UsageError
 
     x = np.random.default_rng(5).standard_normal((10, 2))
