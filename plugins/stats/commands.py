@@ -30,6 +30,13 @@ def _common(f):
     return f
 
 
+def _has_matplotlib() -> bool:
+    # the HTML page draws its own SVG bump chart without matplotlib; the PNG is added when it is installed
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _command_line() -> str:
     return " ".join(["auditkit", *sys.argv[1:]])
 
@@ -73,7 +80,7 @@ def compare_command(file, n_boot, plot_file, seed, unit, level, include_referenc
             raise UsageError(f"--plot {plot_file!r}: use a .png or .svg file name")
     report = compare(file, opts.pop("means"), **opts, bootstrap=n_boot, seed=seed, unit=unit, level=level,
                      include_reference=include_reference, backend=backend, device=device,
-                     command=_command_line(), plot=(fmt == "html"), progress=progress)
+                     command=_command_line(), plot=(fmt == "html" and _has_matplotlib()), progress=progress)
     if plot_file:
         from .plot import bump_chart
 
