@@ -188,6 +188,10 @@ class AuditkitGroup(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx, name):
+        # a core command (rerank, plugins) needs no plugin's commands: skip calling every plugin's command hook,
+        # which imports every plugin's command module (startup of `auditkit rerank`)
+        if not self._plugins_loaded and name in getattr(self, "_auditkit_core", ()):
+            return super().get_command(ctx, name)
         self._load()
         return super().get_command(ctx, name)
 
@@ -365,6 +369,9 @@ def rerank_command(file, backend, device, fmt, output, **kw):
     result = rerank(file, opts.pop("means"), **opts, backend=backend, device=device,
                     command=" ".join(["auditkit", *sys.argv[1:]]))
     emit(result.render(fmt), output)
+
+
+cli._auditkit_core = ("rerank", "install")  # commands that run without loading plugins' commands
 
 
 def main(argv=None):
