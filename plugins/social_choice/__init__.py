@@ -13,7 +13,8 @@ import auditkit
 from . import kemeny as _kemeny
 from . import rules as _rules
 
-RULES = ("borda", "dowdall", "copeland", "minimax", "winrate", "kemeny")
+RULES = ("borda", "dowdall", "copeland", "minimax", "winrate", "kemeny", "schulze", "ranked-pairs", "split-cycle",
+         "smith", "baldwin", "nanson", "irv")
 
 
 @auditkit.hookimpl
@@ -33,6 +34,29 @@ def auditkit_register_aggregators():
         A("kemeny", _kemeny.kemeny, "Kemeny-Young consensus order, exact (subset DP per block of the majority "
           "graph, integer programming beyond 16 systems); score = -(best position over all optimal orders), so "
           "co-optimal winners share rank 1", candidate_dependent=True),
+        *_majority_rules(A),
+    ]
+
+
+def _majority_rules(A):
+    from . import majority as M   # numpy only; no scipy
+
+    return [
+        A("schulze", M.schulze, "Schulze (beat path): minus the number of systems beating it by strongest path",
+          candidate_dependent=True, aliases=("beat-path",)),
+        A("ranked-pairs", M.ranked_pairs, "Tideman's ranked pairs, every tie-breaking order (parallel-universe "
+          "winners); minus the fewest systems locked above it", candidate_dependent=True,
+          aliases=("tideman",)),
+        A("split-cycle", M.split_cycle, "Split Cycle (Holliday & Pacuit): minus the number of systems defeating it",
+          candidate_dependent=True),
+        A("smith", M.smith, "Smith set scores 0, the Smith set of the rest -1, ...", candidate_dependent=True,
+          aliases=("smith-set", "top-cycle")),
+        A("baldwin", M.baldwin, "Baldwin: remove the lowest Borda score(s) each round; score = round removed",
+          candidate_dependent=True),
+        A("nanson", M.nanson, "Nanson: remove Borda scores below the average each round; score = round removed",
+          candidate_dependent=True),
+        A("irv", M.irv, "instant runoff: remove the fewest first places each round; score = round removed",
+          candidate_dependent=True, aliases=("instant-runoff",)),
     ]
 
 
