@@ -51,6 +51,10 @@ CHECKS = (
     ("recipe-era", "checks_eras", "recipe_era", False,
      "for a recipe with dated eras (openllm-v1@2023-06, @2023-11, final): which era's average each published "
      "score matches"),
+    ("rank-ties", "checks_ranks", "rank_ties", False,
+     "equal published scores with different published ranks: ties broken by display order"),
+    ("rank-support", "checks_ranks", "rank_support", False,
+     "published ranks the data cannot support: groups that simultaneous max-t rank sets cannot separate"),
 )
 
 
