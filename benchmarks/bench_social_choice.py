@@ -89,3 +89,71 @@ RATIOS = [
     ("Kemeny exact, 16 systems: vectorized DP / loop DP", "KemenyExact.time_exact_dp",
      "KemenyExact.time_baseline_loop_dp", {"systems": 16}),
 ]
+
+
+class PositionalCounting:
+    """Borda by counting (sort + binary search per task) vs scipy.stats.rankdata (the same average ranks) and the
+    previous n x n comparison per task."""
+
+    version = 2
+    params = [1000, 10000]
+    param_names = ["systems"]
+    number = 1
+    repeat = 3
+
+    def setup(self, n):
+        rng = np.random.default_rng(0)
+        self.values = rng.normal(size=(n, 50))
+        self.weights = np.full(50, 1 / 50)
+
+    def time_borda(self, n):
+        import array_api_compat.numpy as xpn
+
+        from auditkit_plugins.social_choice.rules import borda
+
+        borda(self.values, xp=xpn, weights=self.weights)
+
+    def time_baseline_rankdata(self, n):
+        from scipy.stats import rankdata
+
+        rankdata(self.values, axis=0)
+
+    def time_baseline_pairwise_borda(self, n):
+        if n > 2000:
+            raise NotImplementedError  # n x n per task: skipped at this size
+        v = self.values
+        for t in range(v.shape[1]):
+            col = v[:, t]
+            (col[None, :] > col[:, None]).sum(axis=1)
+            (col[None, :] == col[:, None]).sum(axis=1)
+
+
+class KemenyInteger:
+    """Exact Kemeny by integer programming (optimum only, and with the co-optimal summary) on a 40-system block."""
+
+    version = 1
+    number = 1
+    repeat = 1
+    timeout = 300
+
+    def setup(self):
+        rng = np.random.default_rng(2)
+        self.values = rng.integers(0, 5, size=(40, 9)).astype(float) + np.linspace(0, 1.5, 40)[:, None]
+
+    def time_optimum(self):
+        from auditkit_plugins.social_choice.kemeny import kemeny_consensus
+
+        kemeny_consensus(self.values, summarize=False, time_limit=None)
+
+    def time_optimum_and_co_optimal_summary(self):
+        from auditkit_plugins.social_choice.kemeny import _consensus
+
+        _consensus(self.values, np.full(9, 1 / 9), 16, None, True)
+
+
+RATIOS += [
+    ("Borda 1000 x 50: counting / scipy rankdata", "PositionalCounting.time_borda",
+     "PositionalCounting.time_baseline_rankdata", {"systems": 1000}),
+    ("Borda 1000 x 50: counting / pairwise per task", "PositionalCounting.time_borda",
+     "PositionalCounting.time_baseline_pairwise_borda", {"systems": 1000}),
+]

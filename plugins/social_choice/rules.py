@@ -95,6 +95,11 @@ def _margin_blocks(values, xp, weights):
     at O(block * n); time stays O(n^2 k): a pairwise majority over k tasks has no sorting shortcut in general."""
     n = values.shape[0]
     step = max(1, min(n, BLOCK_ELEMENTS // max(n, 1)))
+    if step >= n:        # one block: the transpose of P is P[j, i] itself (the same floats), no second pass
+        P = _preference_rows(values, 0, n, xp=xp, weights=weights)
+        eye = xp.eye(n, dtype=xp.float64, device=_device(values))
+        yield 0, n, _clean(P - xp.permute_dims(P, (1, 0)), xp), eye
+        return
     for start in range(0, n, step):
         stop = min(n, start + step)
         Pb = _preference_rows(values, start, stop, xp=xp, weights=weights)
