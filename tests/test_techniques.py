@@ -341,7 +341,7 @@ def test_can_cli(tmp_path):
     (tmp_path / "labels.csv").write_text("label\n0\n0\n1\n2\n2\n")
     out = tmp_path / "out.npy"
     res = CliRunner().invoke(cli, ["can", str(tmp_path / "p.npy"), "--prior", "uniform", "--labels",
-                                   str(tmp_path / "labels.csv"), "-o", str(out), "--format", "json"])
+                                   str(tmp_path / "labels.csv"), "--data-out", str(out), "--format", "json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)["summary"]
     assert data["n_doubtful"] == 2 and data["n_changed"] == 2
@@ -352,7 +352,7 @@ def test_can_cli(tmp_path):
 def test_can_cli_bad_input(tmp_path):
     (tmp_path / "p.csv").write_text("0.5,0.6\n0.2,0.8\n")
     out = tmp_path / "out.npy"
-    res = CliRunner().invoke(cli, ["can", str(tmp_path / "p.csv"), "--prior", "uniform", "-o", str(out)])
+    res = CliRunner().invoke(cli, ["can", str(tmp_path / "p.csv"), "--prior", "uniform", "--data-out", str(out)])
     assert res.exit_code == 2 and "p.csv" in res.output and "sums to" in res.output
     assert not out.exists()
     (tmp_path / "q.csv").write_text("0.5,0.5\n0.2,0.8\n")
@@ -368,14 +368,14 @@ def test_whiten_cli(tmp_path):
     x = _aniso(3000, 5)
     np.save(tmp_path / "emb.npy", x)
     out = tmp_path / "white.npy"
-    res = CliRunner().invoke(cli, ["whiten", str(tmp_path / "emb.npy"), "--dim", "4", "-o", str(out),
+    res = CliRunner().invoke(cli, ["whiten", str(tmp_path / "emb.npy"), "--dim", "4", "--data-out", str(out),
                                    "--chunk-rows", "700", "--format", "json"])
     assert res.exit_code == 0, res.output
     y = np.load(out)
     assert y.shape == (3000, 4)
     np.testing.assert_allclose(np.cov(y.T), np.eye(4), atol=1e-9)
     assert json.loads(res.output)["summary"]["output_dim"] == 4
-    res = CliRunner().invoke(cli, ["whiten", str(tmp_path / "emb.npy"), "--dim", "99", "-o", str(tmp_path / "z.npy")])
+    res = CliRunner().invoke(cli, ["whiten", str(tmp_path / "emb.npy"), "--dim", "99", "--data-out", str(tmp_path / "z.npy")])
     assert res.exit_code == 2 and "--dim 99" in res.output
     assert not (tmp_path / "z.npy").exists()
 

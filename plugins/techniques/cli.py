@@ -42,10 +42,10 @@ def claims_command(run_, techniques, skip_real_data, fmt, output, fail_on):
 @click.option("--uncertainty", "mode", type=click.Choice(["su", "any-k"]), default="su", show_default=True,
               help="su: top-k entropy for k; any-k: official rule, doubtful if any top-j entropy (j=2..k) is high.")
 @click.option("--labels", default=None, metavar="LABELS", help="True labels (one integer per row) to report accuracy.")
-@click.option("-o", "--output", "out", default=None, type=click.Path(dir_okay=False),
+@click.option("--data-out", "out", default=None, type=click.Path(dir_okay=False),
               help="Write the corrected probabilities here (.npy, .npz, .csv).")
-@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
-              help="Write the report to this file instead of standard output.")
+@click.option("-o", "--output", "--report", "report_path", default=None, type=click.Path(dir_okay=False),
+              help="Write the report to this file instead of standard output (as on every command).")
 @FORMAT_OPTION
 @FAIL_ON_OPTION
 def can_command(probs, prior, k, threshold, alpha, iters, mode, labels, out, report_path, fmt, fail_on):
@@ -53,7 +53,7 @@ def can_command(probs, prior, k, threshold, alpha, iters, mode, labels, out, rep
 
     \b
     Example:
-      auditkit can dev_probs.npy --prior train_prior.csv --labels dev_labels.csv -o dev_probs_can.npy
+      auditkit can dev_probs.npy --prior train_prior.csv --labels dev_labels.csv --data-out dev_probs_can.npy
     """
     import numpy as np
 
@@ -114,7 +114,7 @@ def can_command(probs, prior, k, threshold, alpha, iters, mode, labels, out, rep
 @click.command("whiten")
 @click.argument("emb", metavar="EMB")
 @click.option("--dim", "k", default=None, type=int, help="Keep this many whitened dimensions (default: all).")
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+@click.option("--data-out", "out", required=True, type=click.Path(dir_okay=False),
               help="Write the whitened embeddings here (.npy, .npz, .csv).")
 @click.option("--normalize/--no-normalize", default=False, show_default=True,
               help="L2-normalize the whitened rows (what the official code does before cosine similarity).")
@@ -122,8 +122,8 @@ def can_command(probs, prior, k, threshold, alpha, iters, mode, labels, out, rep
               help="Rows per chunk for the streaming fit and transform (.npy inputs are memory-mapped).")
 @click.option("--save-params", default=None, type=click.Path(dir_okay=False),
               help="Also write mean and W (kernel) to this .npz, as mean/kernel/bias.")
-@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
-              help="Write the report to this file instead of standard output.")
+@click.option("-o", "--output", "--report", "report_path", default=None, type=click.Path(dir_okay=False),
+              help="Write the report to this file instead of standard output (as on every command).")
 @FORMAT_OPTION
 @FAIL_ON_OPTION
 def whiten_command(emb, k, out, normalize, chunk_rows, save_params, report_path, fmt, fail_on):
@@ -131,7 +131,7 @@ def whiten_command(emb, k, out, normalize, chunk_rows, save_params, report_path,
 
     \b
     Example:
-      auditkit whiten sentence_vectors.npy --dim 256 -o sentence_vectors_white.npy
+      auditkit whiten sentence_vectors.npy --dim 256 --data-out sentence_vectors_white.npy
     """
     import io
 
