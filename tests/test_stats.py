@@ -323,3 +323,24 @@ def test_exact_bootstrap_covariance_matches_monte_carlo():
         assert exact.extra["covariance"].startswith("exact") and mc.extra["covariance"].startswith("Monte")
         scale = np.abs(exact.score_cov).max()
         assert np.abs(exact.score_cov - mc.score_cov).max() < 0.08 * scale
+
+
+def test_compare_shows_co_optimal_kemeny_winners_and_the_csranks_sets():
+    # SuperGLUE 2021 (vote_and_rank): three systems are first in some optimal Kemeny order (issue 20, checked by
+    # brute force in tests/test_social_choice_kemeny.py); compare names them and they share rank 1
+    import auditkit
+
+    rep = auditkit.compare(str(SUPERGLUE), ["arithmetic", "kemeny"], bootstrap=200, seed=0)
+    winners = {"ERNIE 3.0", "T5 + UDG, Single Model (Google Brain)", "DeBERTa / TuringNLRv4"}
+    assert set(rep.summary["kemeny"]["possible_winners"]) == winners
+    assert {w for w in rep.summary["winners"]["kemeny"] if not w.endswith("(reference)")} == winners
+    assert any(f.check == "compare.kemeny" and f.severity == "warning" for f in rep.findings)
+    per = rep.summary["bootstrap"]["rank_intervals"]["arithmetic"]
+    for entry in per.values():
+        # max-t sets are never wider than the Holm sets built from the same bootstrap covariance
+        assert entry["simultaneous"][0] <= entry["max_t"][0] <= entry["rank"] <= entry["max_t"][1] \
+            <= entry["simultaneous"][1]
+        assert entry["max_t"][0] <= entry["marginal"][0] and entry["marginal"][1] <= entry["max_t"][1]
+        assert entry["shared_rank"] <= entry["rank"]
+    tops = rep.summary["bootstrap"]["top1_candidates"]["arithmetic"]
+    assert "ERNIE 3.0" in tops and all(per[s]["max_t"][0] == 1 for s in tops)

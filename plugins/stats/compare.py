@@ -171,8 +171,21 @@ def compare(data, rules=DEFAULT_RULES, *, benchmark=None, tasks=None, exclude=No
         kemeny_certificate = get_registry().get("functions", "kemeny-certificate").func
         systems = np.flatnonzero(ts.scorable & ~ts.reference)
         cert = kemeny_certificate(ts.values[systems], ts.weights).as_dict() if systems.size else {}
+        if cert:  # row indices of the systems-only table -> names
+            system_names = [names[i] for i in systems]
+            cert["possible_winners"] = [system_names[k] for k in cert.get("possible_winners", [])]
+            for key in ("best_position", "worst_position"):
+                if isinstance(cert.get(key), list):
+                    cert[key] = dict(zip(system_names, cert[key]))
+            if len(cert.get("possible_winners", [])) > 1:
+                findings.append(Finding("compare.kemeny", "warning",
+                                        f"{len(cert['possible_winners'])} systems are first in some optimal Kemeny "
+                                        f"order ({', '.join(cert['possible_winners'])}): they share rank 1",
+                                        evidence={"possible_winners": cert["possible_winners"],
+                                                  "n_optimal_orders": cert.get("n_optimal_orders")}))
         summary["kemeny"] = cert
-        tables["kemeny certificate"] = [{k: v for k, v in cert.items()}]
+        tables["kemeny certificate"] = [{k: (", ".join(v) if k == "possible_winners" else v)
+                                         for k, v in cert.items() if not isinstance(v, dict)}]
         if cert and not cert["exact"]:
             findings.append(Finding("compare.kemeny", "info",
                                     f"Kemeny order for {cert['n_systems']} systems is a heuristic: cost "
@@ -214,7 +227,12 @@ def _bootstrap_section(ts, rules, specs, names, *, bootstrap, seed, unit, level,
                       "method": {"intervals": "percentile of the bootstrap rank",
                                  "simultaneous": "pairwise z-tests with bootstrap standard errors, Holm over all "
                                                  "pairs; set = [1 + #significantly better, n - #significantly "
-                                                 "worse]"},
+                                                 "worse]",
+                                 "max_t": "csranks step-down max-t over all pairs (simultaneous coverage, never "
+                                          "wider than Holm's)",
+                                 "marginal": "csranks max-t over the pairs involving the system (its own coverage)",
+                                 "shared_rank": "first position of the system's group of systems that the max-t "
+                                                "sets cannot separate"},
                       "rank_intervals": {}, "rank_probabilities": {}}
     for r in rules:
         values, higher, _ = oriented_values(ts, get_registry().get("aggregators", specs[r].name))
@@ -230,18 +248,35 @@ def _bootstrap_section(ts, rules, specs, names, *, bootstrap, seed, unit, level,
                               progress=progress)
         ci = res.rank_intervals()
         sim, _ = res.simultaneous_rank_sets()
+        # csranks (Mogstad, Romano, Shaikh & Wilhelm): step-down max-t simultaneous sets, never wider than Holm's,
+        # marginal sets, top-1 candidates, and the groups of systems the data cannot separate (shared ranks)
+        from .ranksets import inseparable_groups, marginal_sets, max_t_sets
+
+        max_t, better = max_t_sets(res.point_scores, res.score_cov, level, seed=seed)
+        marginal = marginal_sets(res.point_scores, res.score_cov, level, seed=seed)
+        groups = inseparable_groups(res.point_scores, better)
+        shared = np.empty(len(rows), int)
+        for first, _, members in groups:
+            shared[members] = first
         probs = res.rank_probabilities
         per = {}
         for j, i in enumerate(rows):
             point = int(res.point_ranks[j])
             entry = {"rank": point, "interval": [int(ci[j, 0]), int(ci[j, 1])],
                      "simultaneous": [int(sim[j, 0]), int(sim[j, 1])],
+                     "max_t": [int(max_t[j, 0]), int(max_t[j, 1])],
+                     "marginal": [int(marginal[j, 0]), int(marginal[j, 1])], "shared_rank": int(shared[j]),
                      "p_first": float(probs[j, 0]), "p_rank": float(probs[j, point - 1])}
             per[names[i]] = entry
-            table.append({"rule": r, "system": names[i], "rank": point,
+            table.append({"rule": r, "system": names[i], "rank": point, "shared rank": int(shared[j]),
                           f"{level:.0%} interval": f"{ci[j, 0]}-{ci[j, 1]}",
                           "simultaneous set": f"{sim[j, 0]}-{sim[j, 1]}",
+                          "max-t set": f"{max_t[j, 0]}-{max_t[j, 1]}",
+                          "marginal set": f"{marginal[j, 0]}-{marginal[j, 1]}",
                           "P(rank 1)": round(float(probs[j, 0]), 4), "P(this rank)": round(float(probs[j, point - 1]), 4)})
+        out.setdefault("top1_candidates", {})[r] = [names[rows[j]] for j in np.flatnonzero(max_t[:, 0] == 1)]
+        out.setdefault("inseparable_groups", {})[r] = [[names[rows[m]] for m in members]
+                                                        for _, _, members in groups]
         out["rank_intervals"][r] = per
         out["rank_probabilities"][r] = {names[i]: probs[j].round(6).tolist() for j, i in enumerate(rows)}
         out.setdefault("paths", {})[r] = res.path
