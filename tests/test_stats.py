@@ -344,3 +344,23 @@ def test_compare_shows_co_optimal_kemeny_winners_and_the_csranks_sets():
         assert entry["shared_rank"] <= entry["rank"]
     tops = rep.summary["bootstrap"]["top1_candidates"]["arithmetic"]
     assert "ERNIE 3.0" in tops and all(per[s]["max_t"][0] == 1 for s in tops)
+
+
+def test_all_pairs_corrections_order_as_the_procedures_do():
+    # Bonferroni >= Holm >= raw, BH <= Holm: the adjusted p-values of the same bootstrap (same seed)
+    import auditkit
+
+    out = {}
+    for method in ("holm", "bonferroni", "bh"):
+        rep = auditkit.significance(str(SUPERGLUE), rule="arithmetic", all_pairs=True, n_resamples=300, seed=0,
+                                    adjust=method)
+        label = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}[method]
+        assert rep.summary["correction"] == method
+        out[method] = {(r["better"], r["worse"]): (r["p"], r[f"p ({label})"]) for r in rep.summary["pairs"]}
+    m = len(out["holm"])
+    for pair, (raw, holm) in out["holm"].items():
+        assert out["bonferroni"][pair][1] == pytest.approx(min(1.0, raw * m))
+        assert raw <= holm <= out["bonferroni"][pair][1] + 1e-12
+        assert out["bh"][pair][1] <= holm + 1e-12
+    res = CliRunner().invoke(cli, ["significance", str(SUPERGLUE), "--all-pairs", "--adjust", "fdr"])
+    assert res.exit_code == 2

@@ -96,12 +96,15 @@ def compare_command(file, n_boot, plot_file, seed, unit, level, include_referenc
 @click.option("--all-pairs", is_flag=True, help="Test every pair (paired bootstrap, Holm-adjusted).")
 @click.option("--resamples", type=int, default=2000, show_default=True, help="Bootstrap resamples.")
 @click.option("--permutations", type=int, default=2000, show_default=True, help="Sign-flip permutations.")
+@click.option("--adjust", type=click.Choice(["holm", "bonferroni", "bh"]), default="holm", show_default=True,
+              help="Multiple-comparison correction for --all-pairs: Holm or Bonferroni (family-wise error), "
+                   "Benjamini-Hochberg (false discovery rate).")
 @_common
 @FORMAT_OPTION
 @OUTPUT_OPTION
 @FAIL_ON_OPTION
-def significance_command(file, systems, all_pairs, resamples, permutations, seed, unit, level, include_reference,
-                         backend, device, progress, fmt, output, fail_on, **kw):
+def significance_command(file, systems, all_pairs, resamples, permutations, adjust, seed, unit, level,
+                         include_reference, backend, device, progress, fmt, output, fail_on, **kw):
     """Paired significance of the score difference between two systems of FILE under a rule (paired bootstrap and
     sign-flip permutation), or all pairs with Holm control (--all-pairs).
 
@@ -128,5 +131,5 @@ def significance_command(file, systems, all_pairs, resamples, permutations, seed
     report = significance(file, *(systems or (None, None)), rule=rules[0], params=params, all_pairs=all_pairs,
                           n_resamples=resamples, n_permutations=permutations, seed=seed, unit=unit, level=level,
                           **opts, include_reference=include_reference, backend=backend, device=device,
-                          command=_command_line(), progress=progress)
+                          command=_command_line(), progress=progress, adjust=adjust)
     emit_report(report, fmt, output, fail_on)

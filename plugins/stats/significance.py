@@ -65,13 +65,20 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
                  tasks=None, exclude=None, negatives="refuse", missing="exclude-row", out_of_range="refuse",
                  lower_is_better=None,
                  include_reference=False, backend="numpy", device="cpu", system_column=None, input_format=None,
-                 command=None, progress=None):
+                 command=None, progress=None, adjust: str = "holm"):
     """A Report with the paired bootstrap and permutation tests for two named systems, or (``all_pairs``) the
     Holm-adjusted paired bootstrap p-values for every pair."""
     from auditkit import Finding, Report, UsageError, get_registry, load_task_scores, oriented_values, provenance
     from auditkit.rules import split_rule_tokens
 
-    from .bootstrap import bootstrap_ranks, holm_adjust, instance_data
+    from .bootstrap import bootstrap_ranks, instance_data
+    from .multiple import adjust as adjust_pvalues
+
+    label = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg"}.get(adjust)
+    if label is None:
+        from auditkit.errors import unknown_name
+
+        raise unknown_name("multiple-comparison correction", adjust, ("holm", "bonferroni", "bh"))
 
     if not isinstance(rule, str) or len(split_rule_tokens(rule)) != 1:
         raise UsageError(f"significance tests one rule at a time (got {rule!r}); run it once per rule")
@@ -140,16 +147,17 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
     else:
         p = bootstrap_pvalues(boot, point)
         iu = np.triu_indices(len(rows), 1)
-        adj = holm_adjust(p[iu])
+        adj = adjust_pvalues(p[iu], adjust)
+        column = f"p ({label})"
         pairs = []
         for (i, j), pv, pa in zip(zip(*iu), p[iu], adj):
             hi_, lo_ = (i, j) if point[i] >= point[j] else (j, i)
             pairs.append({"better": names[hi_], "worse": names[lo_], "difference": float(point[hi_] - point[lo_]),
-                          "p": float(pv), "p (Holm)": float(pa), "significant": bool(pa <= alpha)})
-        pairs.sort(key=lambda r: (r["p (Holm)"], -r["difference"]))
-        tables["all pairs (paired bootstrap, Holm)"] = pairs
+                          "p": float(pv), column: float(pa), "significant": bool(pa <= alpha)})
+        pairs.sort(key=lambda r: (r[column], -r["difference"]))
+        tables[f"all pairs (paired bootstrap, {label})"] = pairs
         n_sig = sum(r["significant"] for r in pairs)
-        summary.update({"n_pairs": len(pairs), "n_significant": n_sig, "correction": "holm",
+        summary.update({"n_pairs": len(pairs), "n_significant": n_sig, "correction": adjust,
                         "pairs": pairs})
         if 1 / (1 + n_resamples) > alpha / max(len(pairs), 1):
             findings.append(Finding("significance.resolution", "warning",
@@ -159,7 +167,8 @@ def significance(data, system_a=None, system_b=None, *, rule="arithmetic", param
                                     f"{int(np.ceil(len(pairs) / alpha))} or more"))
         findings.append(Finding("significance.all-pairs", "info",
                                 f"{n_sig} of {len(pairs)} pairs differ significantly under {rule} "
-                                f"(paired bootstrap, Holm, family-wise {alpha:g})"))
+                                f"(paired bootstrap, {label}, "
+                                + ("false discovery rate" if adjust == "bh" else "family-wise") + f" {alpha:g})"))
     prov = provenance(command=command, inputs={lb.source: lb.sha256}, recipe=f"{ts.recipe.name} "
                       f"{ts.recipe.version}", rule=rule, seed=seed, backend=backend, device=device)
     return Report(f"auditkit significance: {ts.recipe.title} under {rule}", findings, prov, summary, tables)
