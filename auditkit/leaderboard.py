@@ -210,13 +210,26 @@ class Leaderboard:
         raise UsageError(f"{self.source}: no system {system!r}")
 
     # -- conversion ------------------------------------------------------------------------------------------
-    def to_pandas(self):
-        """Raw cells as a pandas DataFrame (strings), indexed by row number, with a cleaned ``system`` column."""
+    def to_pandas(self, values: str = "raw"):
+        """The table as a pandas DataFrame, one row per input row, the system column holding the cleaned names.
+
+        ``values="raw"``: every cell as the table wrote it (strings). ``values="parsed"``: columns of plain numbers
+        as float64 (``-`` and NaN as NaN); composite (``93.9/91.8``) and text columns stay strings. The parsed
+        task matrix a recipe makes is :meth:`auditkit.TaskScores.to_pandas`."""
         import pandas as pd
 
+        if values not in ("raw", "parsed"):
+            raise UsageError(f"to_pandas(values={values!r}): choose 'raw' or 'parsed'")
         df = pd.DataFrame(self.raw, columns=self.columns)
-        df.insert(0, "system", self.systems)
-        df.attrs.update(source=self.source, sha256=self.sha256)
+        df[self.system_column] = self.systems
+        if values == "parsed":
+            for col in self.columns:
+                if col == self.system_column or not self.is_numeric(col):
+                    continue
+                pc = self.parsed(col)
+                if pc.values.shape[1] == 1 and not (pc.n_components > 1).any():
+                    df[col] = np.where(pc.missing, np.nan, pc.values[:, 0])
+        df.attrs.update(source=self.source, sha256=self.sha256, system_column=self.system_column)
         return df
 
     def _repr_html_(self) -> str:

@@ -102,7 +102,7 @@ def _glue_frame():
 
 
 def test_json_jsonl_parquet_markdown_and_dataframe_agree(tmp_path):
-    df = _glue_frame().drop(columns=["system"])
+    df = _glue_frame()
     records = df.to_dict(orient="records")
     (tmp_path / "g.json").write_text(json.dumps(records))
     (tmp_path / "g.jsonl").write_text("\n".join(json.dumps(r) for r in records))

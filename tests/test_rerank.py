@@ -158,7 +158,11 @@ def test_python_api_to_pandas_and_dataframe_input():
     import pandas as pd
 
     lb = auditkit.read_leaderboard(str(SUPERGLUE))
-    res = auditkit.rerank(lb.to_pandas().drop(columns=["system"]), ["arithmetic", "harmonic"])
+    frame = lb.to_pandas()
+    assert "system" not in frame.columns and frame["System"].tolist() == lb.systems  # one system column
+    parsed = lb.to_pandas("parsed")
+    assert parsed["BoolQ"].dtype == np.float64 and parsed["System"].tolist() == lb.systems
+    res = auditkit.rerank(frame, ["arithmetic", "harmonic"])
     df = res.to_pandas()
     assert isinstance(df, pd.DataFrame) and len(df) == 24
     assert {"system", "arithmetic_score", "harmonic_rank"} <= set(df.columns)
