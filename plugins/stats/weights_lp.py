@@ -30,9 +30,10 @@ def points(values, rule: str = "arithmetic") -> np.ndarray:
     if rule == "borda":
         import array_api_compat.numpy as xpn
 
-        from auditkit_plugins.social_choice.rules import borda_points
+        from auditkit import get_registry
 
-        return np.asarray(borda_points(v, xpn))
+        # the Borda record's own per-task points (Aggregator.transform), not an import of its plugin
+        return np.asarray(get_registry().get("aggregators", "borda").transform(v, xp=xpn))
     raise ValueError(f"weights_for_winner supports rules 'arithmetic' and 'borda' (got {rule!r})")
 
 
