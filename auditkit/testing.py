@@ -147,7 +147,7 @@ def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: An
     out = []
     for name in (record.name, *getattr(record, "aliases", ())):
         other = taken.get(name)
-        if other is None or other == record or name == replaces:
+        if other is None or _same_record(other, record) or name == replaces:
             continue
         owner = reg.provider(kind, name) or "?"
         info = reg.plugins.get(owner)
@@ -158,6 +158,27 @@ def _clash_problems(record: Any, kind: str, registry: Any = None, own_module: An
                    f"auditkit keeps the first one and ignores this record; choose another name, or declare "
                    f"replaces={name!r} to replace it on purpose")
     return out
+
+
+def _same_record(a: Any, b: Any) -> bool:
+    """The same record, also when its plugin's hook built it again (a fresh registry makes new closures): same
+    type, equal plain fields, and callables defined by the same code."""
+    import dataclasses
+
+    if a is b or a == b:
+        return True
+    if type(a) is not type(b) or not dataclasses.is_dataclass(a):
+        return False
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if callable(x) and callable(y):
+            if getattr(x, "__code__", x) is not getattr(y, "__code__", y) and (
+                    getattr(x, "__module__", None), getattr(x, "__qualname__", None)) != (
+                    getattr(y, "__module__", None), getattr(y, "__qualname__", None)):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 _UNDER_TEST: list[Any] = []  # the module check_plugin is checking: its own installed records are no clash
