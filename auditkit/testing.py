@@ -1173,7 +1173,8 @@ class ClaimVerdict:
     seconds: float = 0.0
 
 
-def _compare(measured: Any, expected: Any, tolerance: float, compare: str) -> bool:
+def compare_claim_values(measured: Any, expected: Any, tolerance: float, compare: str) -> bool:
+    """The one comparison of a claim's measured and expected values (``close``, ``le``, ``ge``, ``true``)."""
     if compare not in COMPARES:
         from .errors import unknown_name
 
@@ -1214,7 +1215,7 @@ def judge_claim(claim: Claim) -> ClaimVerdict:
         evidence = {k: v for k, v in out.items() if k != "value"}
         out = out["value"]
     try:
-        holds = _compare(out, claim.expected, claim.tolerance, claim.compare)
+        holds = compare_claim_values(out, claim.expected, claim.tolerance, claim.compare)
     except Exception as exc:  # noqa: BLE001
         return ClaimVerdict(False, out, evidence, f"{type(exc).__name__}: {exc}", seconds)
     return ClaimVerdict(holds, out, evidence, None, seconds)

@@ -13,7 +13,6 @@ raised), ``info`` when it holds.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -21,11 +20,11 @@ import numpy as np
 
 from auditkit.errors import UsageError, unknown_name
 from auditkit.report import Finding, Report, provenance
+from auditkit.testing import COMPARES  # the one list, shared with the kit
 
 __all__ = ["ClaimResult", "evaluate_claim", "compare_values", "collect_claims", "run_claims", "list_claims",
            "COMPARES"]
 
-COMPARES = ("close", "le", "ge", "true")
 
 
 @dataclass
@@ -44,42 +43,19 @@ class ClaimResult:
 
 
 def compare_values(measured, expected, tolerance: float, compare: str) -> bool:
-    """Judge a measured value against the expected one (see the module docstring)."""
-    if compare not in COMPARES:
-        raise unknown_name("claim comparison", compare, COMPARES)
-    if compare == "true":
-        return bool(np.all(np.asarray(measured)))
-    m = np.asarray(measured, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    if m.shape != e.shape and e.ndim and m.ndim:
-        return False
-    if not np.all(np.isfinite(m)):
-        return False
-    if compare == "close":
-        return bool(np.all(np.abs(m - e) <= tolerance))
-    if compare == "le":
-        return bool(np.all(m <= e + tolerance))
-    return bool(np.all(m >= e - tolerance))
+    """Judge a measured value against the expected one (see the module docstring): the kit's one comparison."""
+    from auditkit.testing import compare_claim_values
+
+    return compare_claim_values(measured, expected, tolerance, compare)
 
 
 def evaluate_claim(claim, technique: str = "") -> ClaimResult:
-    """Run ``claim.measure()`` and judge it; an exception becomes a failing result carrying the error."""
-    start = time.perf_counter()
-    try:
-        out = claim.measure()
-    except Exception as exc:  # a broken measurement must not stop the other claims
-        return ClaimResult(technique, claim, False, seconds=time.perf_counter() - start,
-                           error=f"{type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - start
-    evidence: dict[str, Any] = {}
-    if isinstance(out, dict) and "value" in out:
-        evidence = {k: v for k, v in out.items() if k != "value"}
-        out = out["value"]
-    try:
-        holds = compare_values(out, claim.expected, claim.tolerance, claim.compare)
-    except Exception as exc:
-        return ClaimResult(technique, claim, False, out, evidence, seconds, f"{type(exc).__name__}: {exc}")
-    return ClaimResult(technique, claim, holds, out, evidence, seconds)
+    """Run ``claim.measure()`` and judge it with :func:`auditkit.testing.judge_claim`, the one claim judge; an
+    exception becomes a failing result carrying the error."""
+    from auditkit.testing import judge_claim
+
+    v = judge_claim(claim)
+    return ClaimResult(technique, claim, v.holds, v.measured, v.evidence, v.seconds, v.error)
 
 
 def collect_claims(techniques: Iterable[str] | None = None, registry=None) -> list[tuple[str, Any]]:
