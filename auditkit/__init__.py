@@ -32,7 +32,7 @@ _LAZY = {
     "tie_key": "ranking", "TIE_RULE": "ranking", "kendall_tau": "ranking", "spearman_rho": "ranking",
     "RuleSpec": "rules", "resolve_rules": "rules", "bind": "rules",
     "NEGATIVE_POLICIES": "policies", "MISSING_POLICIES": "policies",
-    "run_diagnostic": "diagnostics",
+    "run_diagnostic": "diagnostics", "adjust_pvalues": "adjust",
 }
 # Python entry points that plugins provide (auditkit_register_functions), found through the registry so the core
 # never imports a plugin by name

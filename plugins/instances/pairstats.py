@@ -61,26 +61,17 @@ def two_sided_p(z: float) -> float:
 
 
 def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (monotone, capped at 1)."""
-    p = np.asarray(p, float)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    """Holm's step-down adjusted p-values (monotone, capped at 1): :func:`auditkit.adjust_pvalues`."""
+    from auditkit import adjust_pvalues
+
+    return adjust_pvalues(p, "holm")
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (step-up, monotone, capped at 1)."""
-    p = np.asarray(p, float)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    """Benjamini-Hochberg adjusted p-values (step-up, monotone, capped at 1): :func:`auditkit.adjust_pvalues`."""
+    from auditkit import adjust_pvalues
+
+    return adjust_pvalues(p, "bh")
 
 
 def pair_stats(suff) -> list[PairStat]:

@@ -408,14 +408,10 @@ def holm(p: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def holm_adjust(pvalues: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values of a flat vector (monotone, capped at 1)."""
-    p = np.asarray(pvalues, float)
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    adj = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    """Holm-adjusted p-values of a flat vector (monotone, capped at 1): :func:`auditkit.adjust_pvalues`."""
+    from auditkit import adjust_pvalues
+
+    return adjust_pvalues(pvalues, "holm")
 
 
 def _progress(total: int, desc: str, enabled: bool | None):

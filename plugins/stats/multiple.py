@@ -22,26 +22,10 @@ METHODS = ("bonferroni", "holm", "bh")
 
 
 def adjust(pvalues, method: str = "holm") -> np.ndarray:
-    """Adjusted p-values (capped at 1, same order as the input)."""
-    p = np.asarray(pvalues, float)
-    m = p.size
-    if method not in METHODS:
-        from auditkit.errors import unknown_name
+    """Adjusted p-values (capped at 1, same order as the input): :func:`auditkit.adjust_pvalues`."""
+    from auditkit import adjust_pvalues
 
-        raise unknown_name("correction", method, METHODS)
-    if m == 0:
-        return p.copy()
-    if method == "bonferroni":
-        return np.minimum(p * m, 1.0)
-    order = np.argsort(p, kind="stable")
-    ps = p[order]
-    if method == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ps)
-    else:                                   # Benjamini-Hochberg step-up
-        adj = np.minimum.accumulate((m / np.arange(1, m + 1) * ps)[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adj, 1.0)
-    return out
+    return adjust_pvalues(pvalues, method)
 
 
 @dataclass(frozen=True)
