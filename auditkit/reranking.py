@@ -198,7 +198,7 @@ class RerankResult:
             "notes": self.all_notes(),
         }
 
-    def to_report(self, parts=("summary", "tables", "records")) -> Report:
+    def to_report(self, parts=("summary", "tables", "task scores", "records")) -> Report:
         """The Report every renderer uses. ``parts`` leaves out what a rendering does not read (the summary's
         rows, the display table, the flat records), so a 10^5-row table is not held three times to print one."""
         ts = self.task_scores
@@ -207,7 +207,9 @@ class RerankResult:
                           recipe=f"{ts.recipe.name} {ts.recipe.version}",
                           rules=[r.label for r in self.rankings], policies=self.policies)
         summary = self.summary() if "summary" in parts else {"schema": SCHEMA, "benchmark": ts.recipe.name}
-        tables = {"ranking": self.display_rows(), "task scores": self.task_rows()} if "tables" in parts else {}
+        tables = {"ranking": self.display_rows()} if "tables" in parts else {}
+        if "task scores" in parts:
+            tables["task scores"] = self.task_rows()
         return Report(f"auditkit rerank: {ts.recipe.title} ({lb.source.rsplit('/', 1)[-1]})", [], prov,
                       summary, tables, footer=self.footer(),
                       records=self.flat_rows() if "records" in parts else None)
@@ -218,8 +220,10 @@ class RerankResult:
     def render(self, fmt: str = "table") -> str:
         # what each rendering reads: CSV the records; the human formats the display table; JSON (and machine
         # formats from plugins) everything
-        parts = {"csv": ("records",), "table": ("tables",), "markdown": ("tables",), "html": ("tables",),
-                 "latex": ("tables",)}.get(fmt, ("summary", "tables", "records"))
+        # the per-task cells go where they are read beside the ranking (the HTML page joins them); a terminal or a
+        # paper table shows the ranking alone
+        parts = {"csv": ("records",), "table": ("tables",), "markdown": ("tables",), "latex": ("tables",),
+                 "html": ("tables", "task scores")}.get(fmt, ("summary", "tables", "task scores", "records"))
         return self.to_report(parts).render(fmt)
 
     def to_pandas(self):
